@@ -1,0 +1,76 @@
+"""Small helpers used across aekit, written once (atomic writes, devices, seeds, powers of two)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that a crash never leaves a half-written file.
+
+    The bytes go to a temporary file in the same directory, which is then renamed over the target;
+    a rename within one filesystem is atomic, so readers see the old file or the new one, never a mix.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Text version of :func:`atomic_write_bytes` (UTF-8)."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def read_json(path: str | os.PathLike, what: str) -> Any:
+    """Read a JSON file, turning a missing or damaged file into a clear error naming ``what`` it is."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{what} at {path} is not valid JSON ({exc}); the file is damaged or not an aekit file") from exc
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Map ``"auto"`` to CUDA when available, else CPU; check that an explicit CUDA request can be met."""
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but CUDA is not available; use device='cpu' or 'auto'")
+    return dev
+
+
+def next_pow2(x: float) -> int:
+    """Smallest power of two >= x (at least 1)."""
+    return 1 << max(0, math.ceil(math.log2(max(x, 1.0))))
+
+
+def clip(x: int, lo: int, hi: int) -> int:
+    """Clamp an integer into ``[lo, hi]``."""
+    return max(lo, min(hi, x))

@@ -1,0 +1,447 @@
+"""``AutoEncoder``: the scikit-learn estimator for every member of the family.
+
+It stores its parameters, and in ``fit`` resolves the preset of ``kind``, the data-adaptive defaults
+(``presets.py``), the input mapping (``_input.py``), builds the composed model (``models/``) and trains it with
+the model-agnostic ``Trainer``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._input import InputAdapter
+from ._utils import resolve_device
+from .encoder import Encoder, predict_batches
+from .io import read_model_dir, write_model_dir
+from .models import AutoEncoderModel, ModelConfig
+from .models.corruption import CORRUPTIONS
+from .presets import KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim, default_training, preset
+from .training import Trainer, TrainConfig
+from .training.layerwise import pretrain_layerwise
+
+logger = logging.getLogger("aekit")
+FORMAT = "aekit.autoencoder/1"
+
+
+class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """An autoencoder of any kind, trained on arrays, images or tables, with scikit-learn's API.
+
+    ``transform`` encodes, ``inverse_transform`` decodes, ``reconstruct`` does both, and
+    ``reconstruction_error`` gives each sample's mean squared reconstruction error.
+
+    Parameters
+    ----------
+    kind : {"basic", "deep", "stacked", "conv", "denoising", "sparse", "contractive", "vae", "beta-vae"}, default="deep"
+        Preset choice of parts. Any part parameter below that is set overrides the preset, so
+        ``AutoEncoder(kind="vae", encoder="conv", corruption="gaussian")`` is a denoising convolutional VAE.
+    latent_dim : int, default=None
+        Code size; ``None`` picks a quarter of the input width, between 2 and 32.
+    hidden_dims : tuple of int, default=None
+        MLP layer widths (or conv channels per stride-2 stage); ``None`` adapts them to the input size.
+    activation : str, default="relu"
+        Hidden activation: relu, leaky_relu, elu, gelu, silu, tanh or sigmoid.
+    encoder : {"mlp", "conv"}, default=None
+        Overrides the preset's encoder. ``"conv"`` needs images ``(n, h, w)`` or ``(n, c, h, w)``.
+    bottleneck : {"deterministic", "gaussian"}, default=None
+        ``"gaussian"`` makes a VAE.
+    loss : {"auto", "mse", "bce", "mixed"}, default="auto"
+        Reconstruction loss. ``"auto"``: ``"mixed"`` for tables with categorical columns, ``"bce"`` (on logits)
+        for data in [0, 1], else ``"mse"``.
+    corruption : {"gaussian", "masking", "salt-and-pepper"}, default=None
+        Denoising corruption, applied only during training.
+    noise_level : float, default=None
+        Corruption strength: std as a fraction of the data's std for ``"gaussian"`` (default 0.5), fraction of
+        values for ``"masking"`` (0.25) and ``"salt-and-pepper"`` (0.1).
+    sparsity : {"l1", "kl"}, default=None
+        Sparse code penalty: L1 on the code, or KL divergence of each unit's mean (sigmoid) activation to
+        ``sparsity_target``.
+    sparsity_weight : float, default=None
+        Weight of the sparsity term (1e-3 for l1, 1.0 for kl).
+    sparsity_target : float, default=0.05
+        Target activation rate for ``sparsity="kl"``.
+    contractive_weight : float, default=None
+        Weight of the squared Frobenius norm of the encoder's Jacobian (0.1 for kind="contractive").
+    beta : float, default=None
+        Weight of the KL term of a VAE (1 for "vae", 4 for "beta-vae").
+    pretrain : bool, default=None
+        Greedy layer-wise pre-training before fine-tuning (on for kind="stacked").
+    max_iter : int, default=None
+        Maximum epochs; ``None`` gives about 20,000 gradient steps, between 20 and 500 epochs.
+    batch_size : int, default=None
+        ``None`` grows with the data, from 32 to 256.
+    learning_rate : float, default=1e-3
+        Adam's initial learning rate, decayed with a cosine schedule.
+    tol : float, default=1e-4
+        Relative improvement of the monitored loss that counts as progress for early stopping.
+    loss_threshold : float, default=None
+        Stop as soon as the monitored loss (validation, else training) is at or below this value.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data and stop when its loss stops improving; the best weights
+        are kept.
+    validation_fraction : float, default=0.1
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    checkpoint_dir : str, default=None
+        Where to write a checkpoint after every epoch; ``fit(X, resume=True)`` continues from it.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when available.
+    random_state : int, RandomState or None, default=None
+        Seeds weights, shuffling and noise: the same seed gives the same model on CPU.
+    verbose : int, default=0
+        1 shows a progress bar, 2 also prints every epoch's losses.
+
+    Attributes
+    ----------
+    model_ : AutoEncoderModel
+    config_ : ModelConfig
+    history_ : list of dict
+        Per-epoch losses (``train_<term>``, ``val_<term>``), learning rate and elapsed seconds.
+    loss_curve_ : list of float
+        Training total loss per epoch.
+    best_loss_ : float
+        Best monitored loss (validation if used).
+    n_iter_ : int
+        Epochs run.
+    stop_reason_ : str
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame.
+
+    Examples
+    --------
+    >>> from aekit import AutoEncoder, datasets
+    >>> X, y = datasets.load("digits")
+    >>> ae = AutoEncoder(kind="conv", latent_dim=8, max_iter=2, random_state=0).fit(X)
+    >>> ae.transform(X).shape
+    (1797, 8)
+    """
+
+    _parameter_constraints: dict = {
+        "kind": [StrOptions(set(KINDS))],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dims": ["array-like", None],
+        "activation": [StrOptions({"relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid"})],
+        "encoder": [StrOptions({"mlp", "conv"}), None],
+        "bottleneck": [StrOptions({"deterministic", "gaussian"}), None],
+        "loss": [StrOptions({"auto", "mse", "bce", "mixed"})],
+        "corruption": [StrOptions(set(CORRUPTIONS.names()) | {"none"}), None],
+        "noise_level": [Interval(Real, 0, None, closed="left"), None],
+        "sparsity": [StrOptions({"l1", "kl"}), None],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left"), None],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "contractive_weight": [Interval(Real, 0, None, closed="left"), None],
+        "beta": [Interval(Real, 0, None, closed="left"), None],
+        "pretrain": ["boolean", None],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "loss_threshold": [Real, None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        kind: str = "deep",
+        *,
+        latent_dim: int | None = None,
+        hidden_dims: tuple[int, ...] | None = None,
+        activation: str = "relu",
+        encoder: str | None = None,
+        bottleneck: str | None = None,
+        loss: str = "auto",
+        corruption: str | None = None,
+        noise_level: float | None = None,
+        sparsity: str | None = None,
+        sparsity_weight: float | None = None,
+        sparsity_target: float = 0.05,
+        contractive_weight: float | None = None,
+        beta: float | None = None,
+        pretrain: bool | None = None,
+        max_iter: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float = 1e-3,
+        tol: float = 1e-4,
+        loss_threshold: float | None = None,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        checkpoint_dir: str | os.PathLike | None = None,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.activation = activation
+        self.encoder = encoder
+        self.bottleneck = bottleneck
+        self.loss = loss
+        self.corruption = corruption
+        self.noise_level = noise_level
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+        self.contractive_weight = contractive_weight
+        self.beta = beta
+        self.pretrain = pretrain
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.tol = tol
+        self.loss_threshold = loss_threshold
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.checkpoint_dir = checkpoint_dir
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------------------------ fit
+    def _resolve_config(self, adapter: InputAdapter, x: np.ndarray) -> ModelConfig:
+        """Preset of ``kind``, overridden by every parameter the user set, completed by data-aware defaults."""
+        p = preset(self.kind)
+        pick = lambda name, default=None: getattr(self, name) if getattr(self, name) is not None else p.get(name, default)  # noqa: E731
+        encoder = pick("encoder", "mlp")
+        if encoder == "conv" and not adapter.is_image:
+            raise ValueError(
+                f"kind={self.kind!r} with a conv encoder needs images shaped (n, h, w) or (n, c, h, w), got samples "
+                f"of shape {adapter.sample_shape}; reshape the rows (e.g. X.reshape(-1, 28, 28)) or use kind='deep'"
+            )
+        shape = adapter.model_shape
+        latent = self.latent_dim or default_latent_dim(math.prod(shape))
+        hidden = tuple(int(h) for h in self.hidden_dims) if self.hidden_dims is not None else \
+            default_hidden(encoder, p.get("depth", 2), shape, latent)
+        if not hidden:
+            raise ValueError("hidden_dims must name at least one layer width")
+        loss = self.loss
+        lo, hi = float(x.min()), float(x.max())
+        if loss == "auto":
+            loss = "mixed" if any(b["type"] == "categorical" for b in adapter.blocks) else \
+                "bce" if lo >= 0 and hi <= 1 else "mse"
+        if loss == "bce" and (lo < 0 or hi > 1):
+            raise ValueError(f"loss='bce' needs data in [0, 1], but it ranges over [{lo:.3g}, {hi:.3g}]; "
+                             "scale it (e.g. MinMaxScaler) or use loss='mse'")
+        corruption = pick("corruption")
+        corruption = None if corruption == "none" else corruption
+        level = self.noise_level if self.noise_level is not None else NOISE_LEVELS.get(corruption, 0.0)
+        if corruption == "gaussian" and self.noise_level is None:
+            level *= float(x.std()) or 1.0
+        sparsity = pick("sparsity")
+        return ModelConfig(
+            input_shape=shape,
+            latent_dim=int(latent),
+            encoder=encoder,
+            hidden=hidden,
+            activation=self.activation,
+            bottleneck=pick("bottleneck", "deterministic"),
+            code_activation="sigmoid" if sparsity == "kl" else None,
+            loss=loss,
+            blocks=adapter.blocks,
+            corruption=corruption,
+            noise_level=float(level),
+            beta=float(pick("beta", 1.0)),
+            sparsity=sparsity,
+            sparsity_weight=float(self.sparsity_weight if self.sparsity_weight is not None
+                                  else SPARSITY_WEIGHTS.get(sparsity, 0.0)),
+            sparsity_target=float(self.sparsity_target),
+            contractive_weight=float(pick("contractive_weight", 0.0)),
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: object, y: object = None, *, resume: bool = False) -> AutoEncoder:
+        """Train on ``X`` (labels are ignored: autoencoders learn without them).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d), (n, h, w) or (n, c, h, w), or pandas.DataFrame
+        y : ignored
+        resume : bool, default=False
+            Continue from the checkpoint in ``checkpoint_dir`` (same data and parameters as the crashed run).
+        """
+        adapter = InputAdapter.fit(X)
+        self._set_input_attributes(X, adapter, reset=True)
+        x, observed = adapter.transform(X)
+        self.input_ = adapter
+        self.config_ = self._resolve_config(adapter, x)
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        self.device_ = resolve_device(self.device)
+
+        # Seeded split into training and validation rows.
+        n = len(x)
+        n_val = int(n * self.validation_fraction) if self.early_stopping and n >= 10 else 0
+        order = np.random.default_rng(seed).permutation(n)
+        tr, va = order[n_val:], order[:n_val]
+        defaults = default_training(len(tr), self.batch_size, self.max_iter)
+        ckpt = None
+        if self.checkpoint_dir is not None:
+            ckpt = str(Path(self.checkpoint_dir) / "checkpoint.safetensors")
+        train_config = TrainConfig(
+            max_epochs=defaults.max_epochs,
+            batch_size=defaults.batch_size,
+            learning_rate=self.learning_rate,
+            early_stopping=self.early_stopping,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            loss_threshold=self.loss_threshold,
+            seed=seed,
+            verbose=int(self.verbose),
+            checkpoint_path=ckpt,
+        )
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model_ = AutoEncoderModel(self.config_)
+        xt = torch.from_numpy(np.ascontiguousarray(x))
+        ot = None if observed is None else torch.from_numpy(observed)
+        x_tr, x_va = xt[tr], (xt[va] if n_val else None)
+        o_tr = None if ot is None else ot[tr]
+        o_va = None if ot is None or not n_val else ot[va]
+        self.pretrain_history_ = []
+        pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
+        if pretrain and not resume:
+            from dataclasses import replace
+
+            stage_config = replace(train_config, max_epochs=max(5, train_config.max_epochs // 5))
+            self.pretrain_history_ = pretrain_layerwise(self.model_, x_tr, x_va, stage_config, self.device_, o_tr)
+        result = Trainer(self.model_, train_config, self.device_).fit(x_tr, x_va, o_tr, o_va, resume=resume)
+        self.history_ = result.history
+        self.loss_curve_ = [row["train_total"] for row in result.history]
+        self.best_loss_ = result.best_loss
+        self.n_iter_ = result.epochs_run
+        self.stop_reason_ = result.stop_reason
+        self.train_seconds_ = result.seconds
+        self._n_features_out = self.config_.latent_dim
+        return self
+
+    def _set_input_attributes(self, X: object, adapter: InputAdapter, reset: bool) -> None:
+        """scikit-learn's bookkeeping: ``n_features_in_`` and, for DataFrames, ``feature_names_in_``."""
+        from sklearn.utils.validation import _check_feature_names
+
+        _check_feature_names(self, X, reset=reset)
+        if reset:
+            pre = adapter.preprocessor
+            self.n_features_in_ = len(pre.columns) if pre is not None else math.prod(adapter.sample_shape)
+
+    # ------------------------------------------------------------------------------------------- predict
+    def _model_input(self, X: object) -> tuple[np.ndarray, np.ndarray | None]:
+        check_is_fitted(self)
+        self._set_input_attributes(X, self.input_, reset=False)
+        if self.input_.preprocessor is None and not self.input_.is_image:
+            # Same message as scikit-learn for a wrong column count.
+            arr = np.asarray(X) if not hasattr(X, "shape") else X
+            if getattr(arr, "ndim", 0) == 2 and arr.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
+                                 f"{self.n_features_in_} features as input.")
+        return self.input_.transform(X)
+
+    def transform(self, X: object) -> np.ndarray:
+        """Codes ``(n, latent_dim)`` (the mean code for VAEs), float32."""
+        x, _ = self._model_input(X)
+        return predict_batches(self.model_.encode, x, self.device_)
+
+    def inverse_transform(self, X: object) -> np.ndarray:
+        """Decode codes ``(n, latent_dim)`` to data in the layout that was fitted (a DataFrame for tables)."""
+        check_is_fitted(self)
+        z = np.asarray(X, dtype=np.float32)
+        if z.ndim != 2 or z.shape[1] != self.config_.latent_dim:
+            raise ValueError(f"inverse_transform expects codes of shape (n, {self.config_.latent_dim}), got {z.shape}")
+        return self.input_.inverse(predict_batches(self.model_.decode, z, self.device_))
+
+    def reconstruct(self, X: object) -> np.ndarray:
+        """Encode then decode ``X``; same layout as the input."""
+        x, _ = self._model_input(X)
+        return self.input_.inverse(predict_batches(self.model_.reconstruct, x, self.device_))
+
+    def reconstruction_error(self, X: object) -> np.ndarray:
+        """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
+
+        Tables fitted from DataFrames are compared after scaling and one-hot encoding; missing cells are left out.
+        """
+        x, observed = self._model_input(X)
+        x_hat = predict_batches(self.model_.reconstruct, x, self.device_)
+        sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
+        if observed is None:
+            return sq.mean(axis=1)
+        return (sq * observed).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+
+    def score(self, X: object, y: object = None) -> float:
+        """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""
+        return -float(np.mean(self.reconstruction_error(X)))
+
+    # -------------------------------------------------------------------------------------- keep/persist
+    @property
+    def encoder_(self) -> Encoder:
+        """Only the encoder, sharing this model's weights: save it alone and use it for features."""
+        check_is_fitted(self)
+        return Encoder.from_autoencoder(self.model_, self.input_, self.device_)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``config.json``, ``model.safetensors``, ``preprocess.json`` and ``history.csv`` to ``path``."""
+        check_is_fitted(self)
+        params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in self.get_params().items()}
+        if not isinstance(params["random_state"], (int, type(None))):
+            params["random_state"] = None
+        if params["hidden_dims"] is not None:
+            params["hidden_dims"] = [int(h) for h in params["hidden_dims"]]
+        config = {
+            "format": FORMAT,
+            "params": params,
+            "model": self.config_.to_dict(),
+            "fitted": {"best_loss": self.best_loss_, "n_iter": self.n_iter_, "stop_reason": self.stop_reason_,
+                       "n_features_in": self.n_features_in_,
+                       "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None},
+        }
+        return write_model_dir(path, config=config, state_dict=self.model_.state_dict(),
+                               preprocess=self.input_.to_dict(), history=self.history_)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> AutoEncoder:
+        """Load a directory written by :meth:`save`. Reads JSON and safetensors only; never executes code."""
+        saved = read_model_dir(path, FORMAT)
+        config = saved["config"]
+        try:
+            est = cls(**{**config["params"], "device": device})
+            est.config_ = ModelConfig.from_dict(config["model"])
+            fitted = config["fitted"]
+            est.model_ = AutoEncoderModel(est.config_)
+            est.model_.load_state_dict(saved["state_dict"])
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise ValueError(f"{path} does not hold a consistent aekit AutoEncoder ({exc})") from exc
+        est.device_ = resolve_device(device)
+        est.model_.to(est.device_).eval()
+        est.input_ = InputAdapter.from_dict(saved["preprocess"])
+        est.history_ = saved["history"]
+        est.loss_curve_ = [row.get("train_total", math.nan) for row in est.history_]
+        est.best_loss_, est.n_iter_, est.stop_reason_ = fitted["best_loss"], fitted["n_iter"], fitted["stop_reason"]
+        est.n_features_in_ = fitted["n_features_in"]
+        if fitted.get("feature_names_in"):
+            est.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
+        est.pretrain_history_ = []
+        est._n_features_out = est.config_.latent_dim
+        return est
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,70 @@
+"""Input corruption for denoising autoencoders.
+
+A denoising AE (Vincent et al., 2008, https://doi.org/10.1145/1390156.1390294) sees a corrupted input and is
+asked to reconstruct the clean one. Corruption happens only while the module is in training mode, so encoding,
+reconstruction and scoring always see the data as given.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..registry import Registry
+
+CORRUPTIONS: Registry[type[nn.Module]] = Registry("corruption")
+
+
+@CORRUPTIONS.register("gaussian")
+class GaussianNoise(nn.Module):
+    """Add N(0, level²) noise to every input value."""
+
+    def __init__(self, level: float) -> None:
+        super().__init__()
+        self.level = float(level)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.level == 0:
+            return x
+        return x + self.level * torch.randn_like(x)
+
+
+@CORRUPTIONS.register("masking")
+class MaskingNoise(nn.Module):
+    """Set a random fraction ``level`` of the input values to zero."""
+
+    def __init__(self, level: float) -> None:
+        super().__init__()
+        self.level = float(level)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.level == 0:
+            return x
+        keep = torch.rand_like(x) >= self.level
+        return x * keep
+
+
+@CORRUPTIONS.register("salt-and-pepper")
+class SaltAndPepperNoise(nn.Module):
+    """Set a random fraction ``level`` of the values to the extremes ``low`` or ``high`` with equal chance.
+
+    The extremes default to 0 and 1, the range of images scaled to [0, 1].
+    """
+
+    def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
+        super().__init__()
+        self.level, self.low, self.high = float(level), float(low), float(high)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.level == 0:
+            return x
+        u = torch.rand_like(x)
+        x = torch.where(u < self.level / 2, torch.full_like(x, self.low), x)
+        return torch.where((u >= self.level / 2) & (u < self.level), torch.full_like(x, self.high), x)
+
+
+def build_corruption(name: str | None, level: float) -> nn.Module:
+    """The corruption module for ``name``, or an identity when no corruption is asked for."""
+    if name is None or name == "none":
+        return nn.Identity()
+    return CORRUPTIONS.get(name)(level)

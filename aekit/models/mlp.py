@@ -1,0 +1,46 @@
+"""Fully connected encoder and decoder: the body of basic, deep and stacked autoencoders.
+
+The encoder maps ``(B, D)`` inputs to ``(B, H_last)`` features; the bottleneck (see ``bottleneck.py``) makes the
+code from them. The decoder mirrors the encoder. Both keep their ``Linear`` layers in order in ``.layers`` so
+greedy layer-wise pre-training can train them one at a time.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .activations import make_activation
+
+
+class MLPEncoder(nn.Module):
+    """``D -> hidden[0] -> ... -> hidden[-1]``, an activation after every layer."""
+
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], activation: str) -> None:
+        super().__init__()
+        sizes = (in_dim, *hidden)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.act = make_activation(activation)
+        self.out_dim = sizes[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = x.flatten(1)  # (B, D)
+        for layer in self.layers:
+            h = self.act(layer(h))
+        return h  # (B, H_last)
+
+
+class MLPDecoder(nn.Module):
+    """``latent -> reversed(hidden) -> out_dim``; the last layer is linear and returns likelihood parameters."""
+
+    def __init__(self, latent_dim: int, hidden: tuple[int, ...], out_dim: int, activation: str) -> None:
+        super().__init__()
+        sizes = (latent_dim, *reversed(hidden), out_dim)
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.act = make_activation(activation)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = z  # (B, K)
+        for layer in self.layers[:-1]:
+            h = self.act(layer(h))
+        return self.layers[-1](h)  # (B, D)

@@ -1,0 +1,27 @@
+"""Training reports: static PNG plots and a self-contained HTML report.
+
+Kept free of torch so that reports can be rendered from saved histories and
+arrays on machines without a GPU stack.
+"""
+
+from __future__ import annotations
+
+from aekit.report.html import write_report
+from aekit.report.plots import (
+    code_map_2d,
+    code_map_png,
+    feature_error_png,
+    loss_curves_png,
+    reconstruction_grid_png,
+    save_png,
+)
+
+__all__ = [
+    "code_map_2d",
+    "code_map_png",
+    "feature_error_png",
+    "loss_curves_png",
+    "reconstruction_grid_png",
+    "save_png",
+    "write_report",
+]

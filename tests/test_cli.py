@@ -1,0 +1,120 @@
+"""The CLI, run in-process through ``main(argv)``: happy paths write real files, mistakes give one line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from aekit import AutoEncoder
+from aekit.cli import main
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "digits"
+    assert main(["train", "--out", str(out), "--epochs", "3", "--latent-dim", "4", "-q"]) == 0
+    return out
+
+
+def test_train_on_default_digits_writes_a_complete_run(digits_run, capsys):
+    files = {p.name for p in digits_run.iterdir()}
+    assert {"config.json", "model.safetensors", "preprocess.json", "history.csv", "report.html",
+            "checkpoint.safetensors"} <= files
+    config = json.loads((digits_run / "config.json").read_text())
+    assert config["params"]["kind"] == "conv" and config["model"]["input_shape"] == [1, 8, 8]
+    html = (digits_run / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3  # loss curves, reconstructions, code map
+    assert "Inputs and reconstructions" in html and "Latent code map" in html
+    assert len(pd.read_csv(digits_run / "history.csv")) == 3
+
+
+def test_info_encode_reconstruct(digits_run, tmp_path, capsys):
+    assert main(["info", str(digits_run), "--json"]) == 0
+    facts = json.loads(capsys.readouterr().out)
+    assert facts["kind"] == "conv" and facts["latent dim"] == 4 and facts["epochs run"] == 3
+
+    assert main(["encode", str(digits_run), "digits", "--out", str(tmp_path / "codes.csv")]) == 0
+    codes = pd.read_csv(tmp_path / "codes.csv")
+    assert list(codes.columns) == ["id", "z0", "z1", "z2", "z3"] and len(codes) == 1797
+    from aekit import datasets
+
+    X, _ = datasets.load("digits")
+    np.testing.assert_allclose(codes[["z0", "z1", "z2", "z3"]].to_numpy(),
+                               AutoEncoder.load(digits_run).transform(X), rtol=1e-5, atol=1e-6)
+
+    assert main(["reconstruct", str(digits_run), "digits", "--out", str(tmp_path / "rec.npy")]) == 0
+    rec = np.load(tmp_path / "rec.npy")
+    assert rec.shape == (1797, 1, 8, 8) and 0 <= rec.min() and rec.max() <= 1
+
+
+def test_train_on_csv_with_categories_and_labels(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=80), "b": rng.normal(size=80),
+                       "c": rng.choice(["x", "y"], size=80), "label": rng.integers(0, 2, size=80)})
+    df.loc[3, "a"] = np.nan
+    df.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "t.csv"), "--out", str(out), "--epochs", "2", "--label-col", "label",
+                 "-q"]) == 0
+    assert json.loads((out / "config.json").read_text())["model"]["loss"] == "mixed"
+    html = (out / "report.html").read_text()
+    assert "Per-feature reconstruction error" in html and "Inputs and reconstructions" not in html
+    assert main(["reconstruct", str(out), str(tmp_path / "t.csv"), "--label-col", "label",
+                 "--out", str(tmp_path / "r.parquet")]) == 0
+    rec = pd.read_parquet(tmp_path / "r.parquet")
+    assert list(rec.columns) == ["id", "a", "b", "c"] and set(rec["c"]) <= {"x", "y"}
+
+
+def test_train_on_image_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("cats", "dogs"):
+        (tmp_path / "imgs" / cls).mkdir(parents=True)
+        for i in range(6):
+            Image.fromarray(rng.integers(0, 255, size=(12, 10, 3), dtype=np.uint8)).save(
+                tmp_path / "imgs" / cls / f"{i}.png")
+    out = tmp_path / "run"
+    assert main(["train", str(tmp_path / "imgs"), "--out", str(out), "--epochs", "2", "-q"]) == 0
+    assert json.loads((out / "config.json").read_text())["model"]["input_shape"] == [3, 12, 10]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "no/such/file.csv"], "no table file"),
+        (["train", "nonsense-dataset"], "cannot read 'nonsense-dataset'"),
+        (["info", "no/such/run"], "run directory not found"),
+        (["encode", "no/such/run", "digits", "--out", "x.csv"], "not found"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aekit: error:") and message in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1
+
+
+def test_bad_output_suffix_and_wrong_data_for_model(digits_run, tmp_path, capsys):
+    assert main(["encode", str(digits_run), "digits", "--out", str(tmp_path / "codes.xlsx")]) == 2
+    assert "--out must end in" in capsys.readouterr().err
+    np.save(tmp_path / "wrong.npy", np.zeros((5, 3), dtype=np.float32))
+    assert main(["encode", str(digits_run), str(tmp_path / "wrong.npy"), "--out", str(tmp_path / "c.npy")]) == 2
+    assert "shape" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["encode"], ["reconstruct"], ["info"]])
+def test_help_explains_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: aekit" in capsys.readouterr().out
+
+
+def test_bad_option_value_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--kind", "nope"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

@@ -120,7 +120,8 @@ def _summary_section(summary: Mapping[str, object]) -> str:
     if not summary:
         return _section("summary", "Summary", '<p class="note">No summary values were given.</p>')
     rows = "\n".join(
-        f"<tr><th scope=\"row\">{_esc(key)}</th><td>{_esc(_format_value(value))}</td></tr>" for key, value in summary.items()
+        f'<tr><th scope="row">{_esc(key)}</th><td>{_esc(_format_value(value))}</td></tr>'
+        for key, value in summary.items()
     )
     return _section("summary", "Summary", f'<table class="summary">\n<tbody>\n{rows}\n</tbody>\n</table>')
 
@@ -149,7 +150,7 @@ def _feature_error_section(feature_errors: tuple[list[str], np.ndarray]) -> str:
     """Bar chart of the worst-reconstructed features."""
     names, errors = _pair(feature_errors, "feature_errors", "(feature_names, errors)")
     body = _png_img(feature_error_png(list(names), errors), "Per-feature reconstruction error") + _caption(
-        "Mean reconstruction error of each feature on the evaluation data, largest first: "
+        "Mean reconstruction error of each feature, largest first: "
         "features at the top are the ones the model reconstructs worst."
     )
     return _section("feature-errors", "Per-feature reconstruction error", body)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -51,6 +52,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _DPI = 100
 _SPLITS = (("train", "-", "C0"), ("val", "--", "C1"))
 _MISSING_COLOUR = to_rgba("#b0b0b0")
+# Pale blue-grey between grid tiles: distinct from both black and white pixels.
+_GRID_BACKGROUND = (0.80, 0.85, 0.93)
 _MAX_DISCRETE_CLASSES = 20
 _MAX_NAME_CHARS = 40
 
@@ -74,20 +77,15 @@ def _new_figure(width: float, height: float, *, constrained: bool = True) -> Fig
 def _figure_to_png(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes.
 
-    ``bbox_inches="tight"`` grows the saved area to include legends and tick
-    labels placed outside the axes; the ``Software`` metadata is dropped so the
-    same input yields byte-identical output across matplotlib patch versions.
+    Constrained-layout figures already make room for legends and tick labels
+    outside the axes; others are saved with ``bbox_inches="tight"``, which
+    grows the saved area to include them (at the cost of a second draw). The
+    ``Software`` metadata is dropped so the same input yields byte-identical
+    output across matplotlib patch versions.
     """
     buffer = io.BytesIO()
-    fig.savefig(
-        buffer,
-        format="png",
-        dpi=_DPI,
-        facecolor="white",
-        bbox_inches="tight",
-        pad_inches=0.1,
-        metadata={"Software": None},
-    )
+    tight = {} if fig.get_layout_engine() is not None else {"bbox_inches": "tight", "pad_inches": 0.1}
+    fig.savefig(buffer, format="png", dpi=_DPI, facecolor="white", metadata={"Software": None}, **tight)
     return buffer.getvalue()
 
 
@@ -122,7 +120,7 @@ def save_png(png: bytes, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _empty_panel_text(ax, message: str) -> None:
+def _empty_panel_text(ax: Axes, message: str) -> None:
     """Put a centred note on an axis that has nothing to plot."""
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=9, color="0.4")
 
@@ -197,7 +195,7 @@ def _validate_history(history: object) -> list[Mapping[str, object]]:
     return rows
 
 
-def _plot_loss_panel(ax, epochs: np.ndarray, history: Sequence[Mapping[str, object]], term: str) -> None:
+def _plot_loss_panel(ax: Axes, epochs: np.ndarray, history: Sequence[Mapping[str, object]], term: str) -> None:
     """Draw train and val curves of one loss term on ``ax``."""
     columns = {split: _history_column(history, f"{split}_{term}") for split, _, _ in _SPLITS}
     marker = "o" if len(epochs) <= 30 else None
@@ -210,7 +208,7 @@ def _plot_loss_panel(ax, epochs: np.ndarray, history: Sequence[Mapping[str, obje
         drawn = True
     ax.set_title(term, fontsize=10)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.tick_params(labelsize=8)
+    ax.tick_params(which="both", labelsize=8)
     ax.grid(True, alpha=0.3, linewidth=0.5)
     if not drawn:
         _empty_panel_text(ax, "no finite values")
@@ -294,18 +292,24 @@ def _as_image_batch(images: object, name: str) -> np.ndarray:
     return np.clip(array, 0.0, 1.0).transpose(0, 2, 3, 1)
 
 
-def _mosaic(inputs: np.ndarray, recons: np.ndarray, cols: int, gap: int, block_gap: int) -> tuple[np.ndarray, list[float]]:
-    """Tile images into blocks of two rows (inputs over reconstructions) on white.
+def _mosaic(
+    inputs: np.ndarray, recons: np.ndarray, cols: int, gap: int, block_gap: int
+) -> tuple[np.ndarray, list[float]]:
+    """Tile images into blocks of two rows (inputs over reconstructions).
 
-    Returns the mosaic and the vertical centre of every image row, used to
-    place the "input"/"recon." labels.
+    The result is always RGB so the tile background can be a tint that stands
+    out against both dark and light images. Returns the mosaic and the
+    vertical centre of every image row, used to place the row labels.
     """
+    if inputs.shape[3] == 1:
+        inputs, recons = np.repeat(inputs, 3, axis=3), np.repeat(recons, 3, axis=3)
     count, height, width, channels = inputs.shape
     blocks = math.ceil(count / cols)
     block_height = 2 * height + gap
     total_h = blocks * block_height + (blocks - 1) * block_gap
     total_w = cols * width + (cols - 1) * gap
-    canvas = np.ones((total_h, total_w, channels), dtype=np.float32)
+    canvas = np.empty((total_h, total_w, channels), dtype=np.float32)
+    canvas[:] = _GRID_BACKGROUND
     centres: list[float] = []
     for block in range(blocks):
         top = block * (block_height + block_gap)
@@ -352,7 +356,8 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     recons = _as_image_batch(reconstructions, "reconstructions")
     if originals.shape != recons.shape:
         raise ValueError(
-            f"inputs and reconstructions must have the same shape, got {np.shape(inputs)} and {np.shape(reconstructions)}"
+            "inputs and reconstructions must have the same shape, "
+            f"got {np.shape(inputs)} and {np.shape(reconstructions)}"
         )
     count = min(int(n), originals.shape[0])
     cols = min(count, 8)
@@ -364,10 +369,7 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     fig = _new_figure(mosaic.shape[1] * scale / _DPI, mosaic.shape[0] * scale / _DPI, constrained=False)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     interpolation = "nearest" if scale >= 1 else "antialiased"
-    if mosaic.shape[2] == 1:
-        ax.imshow(mosaic[:, :, 0], cmap="gray", vmin=0.0, vmax=1.0, interpolation=interpolation)
-    else:
-        ax.imshow(mosaic, interpolation=interpolation)
+    ax.imshow(mosaic, interpolation=interpolation)
     ax.set_xticks([])
     ax.set_yticks(centres, ["input", "recon."] * (len(centres) // 2), fontsize=9)
     ax.tick_params(axis="y", length=0)
@@ -635,7 +637,7 @@ def _marker_size(n: int) -> float:
     return float(np.clip(20.0 * math.sqrt(500.0 / max(n, 1)), 3.0, 20.0))
 
 
-def _scatter_discrete(fig: Figure, ax, xy: np.ndarray, labels: np.ndarray, size: float) -> None:
+def _scatter_discrete(ax: Axes, xy: np.ndarray, labels: np.ndarray, size: float) -> None:
     """Scatter coloured by class with a legend outside the axes."""
     colours, entries = _discrete_colours(labels)
     ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, alpha=0.6, linewidths=0)
@@ -644,17 +646,25 @@ def _scatter_discrete(fig: Figure, ax, xy: np.ndarray, labels: np.ndarray, size:
         for name, colour in entries
     ]
     ax.legend(
-        handles=handles, title="label", fontsize=8, title_fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0)
+        handles=handles,
+        title="label",
+        fontsize=8,
+        title_fontsize=8,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
     )
 
 
-def _scatter_continuous(fig: Figure, ax, xy: np.ndarray, labels: np.ndarray, size: float) -> None:
+def _scatter_continuous(fig: Figure, ax: Axes, xy: np.ndarray, labels: np.ndarray, size: float) -> None:
     """Scatter coloured by a numeric label with a colorbar; NaN labels in grey."""
     values = labels.astype(float)
     present = np.isfinite(values)
     if (~present).any():
         ax.scatter(xy[~present, 0], xy[~present, 1], color=_MISSING_COLOUR, s=size, alpha=0.6, linewidths=0)
-    mappable = ax.scatter(xy[present, 0], xy[present, 1], c=values[present], cmap="viridis", s=size, alpha=0.7, linewidths=0)
+    mappable = ax.scatter(
+        xy[present, 0], xy[present, 1], c=values[present], cmap="viridis", s=size, alpha=0.7, linewidths=0
+    )
     colorbar = fig.colorbar(mappable, ax=ax)
     colorbar.set_label("label", fontsize=8)
     colorbar.ax.tick_params(labelsize=8)
@@ -734,7 +744,7 @@ def code_map_png(
     if label_array is None:
         ax.scatter(projection.xy[:, 0], projection.xy[:, 1], color="C0", s=size, alpha=0.5, linewidths=0)
     elif _label_kind(label_array[order]) == "discrete":
-        _scatter_discrete(fig, ax, projection.xy, label_array[order], size)
+        _scatter_discrete(ax, projection.xy, label_array[order], size)
     else:
         _scatter_continuous(fig, ax, projection.xy, label_array[order], size)
     return _figure_to_png(fig)

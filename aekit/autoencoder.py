@@ -26,6 +26,7 @@ from .encoder import Encoder, predict_batches
 from .io import read_model_dir, write_model_dir
 from .models import AutoEncoderModel, ModelConfig
 from .models.corruption import CORRUPTIONS
+from .models.flops import forward_macs
 from .presets import KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim, default_training, preset
 from .training import Trainer, TrainConfig
 from .training.layerwise import pretrain_layerwise
@@ -291,7 +292,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         n_val = int(n * self.validation_fraction) if self.early_stopping and n >= 10 else 0
         order = np.random.default_rng(seed).permutation(n)
         tr, va = order[n_val:], order[:n_val]
-        defaults = default_training(len(tr), self.batch_size, self.max_iter)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model_ = AutoEncoderModel(self.config_)
+        macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
+        defaults = default_training(len(tr), self.batch_size, self.max_iter, macs)
         ckpt = None
         if self.checkpoint_dir is not None:
             ckpt = str(Path(self.checkpoint_dir) / "checkpoint.safetensors")
@@ -307,9 +312,6 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             verbose=int(self.verbose),
             checkpoint_path=ckpt,
         )
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.model_ = AutoEncoderModel(self.config_)
         xt = torch.from_numpy(np.ascontiguousarray(x))
         ot = None if observed is None else torch.from_numpy(observed)
         x_tr, x_va = xt[tr], (xt[va] if n_val else None)

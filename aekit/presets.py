@@ -31,6 +31,9 @@ NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.25, "salt-and-pepper": 0.1}  # gau
 SPARSITY_WEIGHTS = {"l1": 1e-3, "kl": 1.0}
 # Gradient steps a default run aims for; early stopping usually ends it sooner.
 TARGET_STEPS = 20_000
+# Cap on forward multiply-adds summed over every sample seen in a default run (about 10 minutes of CPU
+# training on 2 cores), so large inputs and heavy models get fewer epochs instead of hours.
+TRAIN_BUDGET_MACS = 1e13
 
 
 def preset(kind: str) -> dict:
@@ -48,12 +51,12 @@ def default_hidden(encoder: str, depth: int, input_shape: tuple[int, ...], laten
     """Widths for an MLP (halving from about the input width, at most 512) or channels for a conv encoder.
 
     A conv encoder gets one stride-2 stage per halving until the feature map is about 3 pixels wide (at most
-    4 stages), with 32, 64, 128, 256 channels.
+    4 stages), with 16, 32, 64, 128 channels.
     """
     if encoder == "conv":
         h, w = input_shape[-2:]
         n_stages = clip(int(math.log2(max(min(h, w), 1) / 3)), 1, 4)
-        return (32, 64, 128, 256)[:n_stages]
+        return (16, 32, 64, 128)[:n_stages]
     d = math.prod(input_shape)
     first = clip(next_pow2(d) // 2, 64, 512)
     widths = [first]
@@ -68,9 +71,14 @@ class TrainingDefaults:
     max_epochs: int
 
 
-def default_training(n_train: int, batch_size: int | None, max_epochs: int | None) -> TrainingDefaults:
-    """Batch size grows with the data (32 to 256); epochs give about ``TARGET_STEPS`` steps (20 to 500)."""
+def default_training(
+    n_train: int, batch_size: int | None, max_epochs: int | None, macs_per_sample: float = 0.0
+) -> TrainingDefaults:
+    """Batch size grows with the data (32 to 256); epochs give about ``TARGET_STEPS`` steps (20 to 500),
+    fewer when that would exceed ``TRAIN_BUDGET_MACS`` of compute (but never fewer than 10)."""
     bs = batch_size or clip(next_pow2(n_train / 256), 32, 256)
     steps_per_epoch = math.ceil(n_train / min(bs, max(n_train, 1)))
-    epochs = max_epochs or clip(math.ceil(TARGET_STEPS / steps_per_epoch), 20, 500)
-    return TrainingDefaults(batch_size=bs, max_epochs=epochs)
+    epochs = clip(math.ceil(TARGET_STEPS / steps_per_epoch), 20, 500)
+    if macs_per_sample > 0:
+        epochs = min(epochs, max(10, int(TRAIN_BUDGET_MACS / (macs_per_sample * max(n_train, 1)))))
+    return TrainingDefaults(batch_size=bs, max_epochs=max_epochs or epochs)

@@ -6,9 +6,10 @@
 """
 
 from . import datasets
+from .anomaly import AnomalyDetector
 from .autoencoder import AutoEncoder
 from .encoder import Encoder
 from .presets import KINDS
 
-__all__ = ["AutoEncoder", "Encoder", "KINDS", "datasets"]
+__all__ = ["AnomalyDetector", "AutoEncoder", "Encoder", "KINDS", "datasets"]
 __version__ = "0.1.0"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from dataclasses import replace
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from ._input import InputAdapter
 from ._utils import resolve_device
@@ -320,8 +321,6 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
         if pretrain and not resume:
-            from dataclasses import replace
-
             stage_config = replace(train_config, max_epochs=max(5, train_config.max_epochs // 5))
             self.pretrain_history_ = pretrain_layerwise(self.model_, x_tr, x_va, stage_config, self.device_, o_tr)
         result = Trainer(self.model_, train_config, self.device_).fit(x_tr, x_va, o_tr, o_va, resume=resume)
@@ -336,8 +335,6 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _set_input_attributes(self, X: object, adapter: InputAdapter, reset: bool) -> None:
         """scikit-learn's bookkeeping: ``n_features_in_`` and, for DataFrames, ``feature_names_in_``."""
-        from sklearn.utils.validation import _check_feature_names
-
         _check_feature_names(self, X, reset=reset)
         if reset:
             pre = adapter.preprocessor

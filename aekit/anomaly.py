@@ -1,0 +1,366 @@
+"""``AnomalyDetector``: rows or images that an ensemble of autoencoders reconstructs badly are suspicious.
+
+Why an ensemble, and why these defaults (each measured on ADBench, see BENCHMARKS.md):
+
+* Columns are rank-gauss scaled (``data/scaling.py``): heavy tails and constant columns stop dominating the loss.
+* Each member is a small autoencoder trained on its own random subsample of rows, with its own width and code
+  size, and early stopping on held-out rows. A single autoencoder fitted to contaminated data learns to
+  reconstruct the anomalies too; small, short-trained, differently-seeded members disagree on them less than on
+  normal rows, and averaging removes the luck of one initialisation.
+* Each member's errors are normalised by the median and spread of its errors on the training rows before they
+  are averaged, so no member dominates by scale.
+
+The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` (1 = outlier),
+``predict_proba``, and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
+
+from ._input import InputAdapter
+from ._utils import atomic_write_bytes, atomic_write_json, clip, next_pow2, read_json, resolve_device
+from .autoencoder import AutoEncoder
+from .data.scaling import RankGaussScaler
+from .encoder import predict_batches
+from .models import AutoEncoderModel, ModelConfig
+
+FORMAT = "aekit.anomaly-detector/1"
+SCORE_BATCH = 8192  # rows per scoring batch: memory stays bounded however many rows are scored
+
+
+class AnomalyDetector(BaseEstimator):
+    """Unsupervised anomaly detection with an ensemble of autoencoders (PyOD's detector API).
+
+    Scores: **higher = more anomalous**; labels: **1 = outlier, 0 = inlier** (PyOD's convention, not
+    scikit-learn's ``OutlierMixin`` -1/+1).
+
+    Parameters
+    ----------
+    contamination : float, default=0.1
+        Expected fraction of outliers; sets ``threshold_`` at that upper quantile of the training scores.
+    n_estimators : int, default=None
+        Ensemble members; ``None``: 8 for tables, 3 for images.
+    max_samples : int, default=None
+        Rows per member's subsample; ``None``: all rows up to 2048.
+    latent_dim : int, default=None
+        Code size of every member; ``None`` draws one per member between a sixth and a third of the width.
+    hidden_dims : tuple of int, default=None
+        Hidden widths of every member; ``None`` draws one width per member near the input width.
+    max_iter : int, default=None
+        Epochs per member; ``None`` gives about 400 gradient steps each.
+    batch_size : int, default=None
+    learning_rate : float, default=1e-3
+    scaling : {"rank-gauss", "standard", "none"}, default="rank-gauss"
+        Column scaling of tables before training (images are used as given).
+    device : str, default="auto"
+    random_state : int, RandomState or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    members_ : list of AutoEncoder
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training rows.
+    threshold_ : float
+    labels_ : ndarray of shape (n_samples,)
+        1 for training rows whose score exceeds ``threshold_``.
+    """
+
+    _parameter_constraints: dict = {
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "n_estimators": [Interval(Integral, 1, None, closed="left"), None],
+        "max_samples": [Interval(Integral, 2, None, closed="left"), None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dims": ["array-like", None],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "scaling": [StrOptions({"rank-gauss", "standard", "none"})],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        contamination: float = 0.1,
+        *,
+        n_estimators: int | None = None,
+        max_samples: int | None = None,
+        latent_dim: int | None = None,
+        hidden_dims: tuple[int, ...] | None = None,
+        max_iter: int | None = None,
+        batch_size: int | None = None,
+        learning_rate: float = 1e-3,
+        scaling: str = "rank-gauss",
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.contamination = contamination
+        self.n_estimators = n_estimators
+        self.max_samples = max_samples
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.scaling = scaling
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def _scaled(self, X: object, reset: bool) -> np.ndarray:
+        """User input -> the float32 matrix (or images) the members see."""
+        _check_feature_names(self, X, reset=reset)
+        if reset:
+            self.input_ = InputAdapter.fit(X)
+            pre = self.input_.preprocessor
+            self.n_features_in_ = len(pre.columns) if pre is not None else math.prod(self.input_.sample_shape)
+        x, _ = self.input_.transform(X)
+        if self.input_.is_image:
+            return x
+        if reset:
+            self.scaler_ = None
+            if self.scaling == "rank-gauss":
+                self.scaler_ = RankGaussScaler().fit(x)
+            elif self.scaling == "standard":
+                self.scaler_ = _StandardScaler().fit(x)
+        return x if self.scaler_ is None else self.scaler_.transform(x)
+
+    # ------------------------------------------------------------------------------------------------ fit
+    def _member_params(self, rng: np.random.Generator, width: int, n_rows: int) -> dict:
+        """One member's architecture and schedule: sizes drawn around the input width, ~400 steps of training."""
+        if self.input_.is_image:
+            params = {"kind": "conv", "latent_dim": self.latent_dim or int(rng.integers(8, 33))}
+        else:
+            hidden = self.hidden_dims or (clip(int(next_pow2(width) * rng.choice([0.5, 1.0])), 8, 256),)
+            latent = self.latent_dim or int(rng.integers(max(1, width // 6), max(2, width // 3) + 1))
+            params = {"kind": "basic", "hidden_dims": tuple(int(h) for h in hidden), "latent_dim": latent,
+                      "loss": "mse"}
+        batch = self.batch_size or clip(next_pow2(n_rows / 16), 16, 128)
+        steps_per_epoch = math.ceil(n_rows * 0.9 / batch)
+        epochs = self.max_iter or clip(math.ceil(400 / steps_per_epoch), 10, 200)
+        return {**params, "batch_size": batch, "max_iter": epochs, "n_iter_no_change": 5,
+                "learning_rate": self.learning_rate, "device": self.device}
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: object, y: object = None) -> AnomalyDetector:
+        """Fit on unlabelled data (``y`` is ignored), then score the training rows."""
+        x = self._scaled(X, reset=True)
+        rs = check_random_state(self.random_state)
+        rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
+        n = len(x)
+        m = min(n, self.max_samples or 2048)
+        k = self.n_estimators or (3 if self.input_.is_image else 8)
+        width = math.prod(x.shape[1:])
+        self.members_ = []
+        for i in range(k):
+            rows = rng.choice(n, size=m, replace=False) if m < n else rng.permutation(n)
+            member = AutoEncoder(**self._member_params(rng, width, m), random_state=int(rng.integers(2**31 - 1)))
+            member.fit(x[rows])
+            self.members_.append(member)
+            if self.verbose:
+                print(f"member {i + 1}/{k}: {member.n_iter_} epochs, {member.stop_reason_}")
+        errors = self._member_errors(x)  # (k, n)
+        med = np.median(errors, axis=1)
+        spread = np.quantile(errors, 0.75, axis=1) - np.quantile(errors, 0.25, axis=1)
+        self.error_center_ = med
+        self.error_scale_ = np.where(spread > 0, spread, 1.0)
+        self.decision_scores_ = self._combine(errors)
+        self._set_threshold()
+        return self
+
+    def _set_threshold(self) -> None:
+        self.threshold_ = float(np.quantile(self.decision_scores_, 1 - self.contamination))
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+
+    def _member_errors(self, x: np.ndarray) -> np.ndarray:
+        """Per-member mean squared reconstruction error of every row: ``(k, n)``, in batches."""
+        out = np.empty((len(self.members_), len(x)), dtype=np.float64)
+        for i, member in enumerate(self.members_):
+            for a in range(0, len(x), SCORE_BATCH):
+                xb = x[a : a + SCORE_BATCH]
+                rec = predict_batches(member.model_.reconstruct, xb, member.device_)
+                out[i, a : a + len(xb)] = ((rec.reshape(len(xb), -1) - xb.reshape(len(xb), -1)) ** 2).mean(axis=1)
+        return out
+
+    def _combine(self, errors: np.ndarray) -> np.ndarray:
+        return ((errors - self.error_center_[:, None]) / self.error_scale_[:, None]).mean(axis=0)
+
+    # ------------------------------------------------------------------------------------------- predict
+    def decision_function(self, X: object) -> np.ndarray:
+        """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
+        check_is_fitted(self)
+        return self._combine(self._member_errors(self._scaled(X, reset=False)))
+
+    def predict(self, X: object) -> np.ndarray:
+        """1 for outliers (score above ``threshold_``), 0 for inliers."""
+        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        """``(n, 2)``: [inlier, outlier] probabilities by min-max scaling against the training scores (PyOD's
+        "linear" method), clipped to [0, 1]."""
+        s = self.decision_function(X)
+        lo, hi = self.decision_scores_.min(), self.decision_scores_.max()
+        p = np.clip((s - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
+        return np.column_stack([1 - p, p])
+
+    def fit_predict(self, X: object, y: object = None) -> np.ndarray:
+        return self.fit(X).labels_
+
+    def explain(self, X: object, top: int = 3) -> pd.DataFrame:
+        """The features (or image regions) that contribute most to each row's score.
+
+        Contribution of a feature: its squared reconstruction error, averaged over members after dividing by each
+        member's error scale; one-hot columns add up to their original column. Returns one row per input row with
+        ``feature_1..top`` and ``contribution_1..top``.
+        """
+        check_is_fitted(self)
+        x = self._scaled(X, reset=False)
+        per_feature = np.zeros((len(x), math.prod(x.shape[1:])), dtype=np.float64)
+        for member, scale in zip(self.members_, self.error_scale_):
+            rec = predict_batches(member.model_.reconstruct, x, member.device_).reshape(len(x), -1)
+            per_feature += (rec - x.reshape(len(x), -1)) ** 2 / (scale * per_feature.shape[1])
+        per_feature /= len(self.members_)
+        names, per_feature = self._group_features(per_feature)
+        top = min(top, len(names))
+        order = np.argsort(-per_feature, axis=1, kind="stable")[:, :top]
+        out = {}
+        for j in range(top):
+            out[f"feature_{j + 1}"] = np.asarray(names, dtype=object)[order[:, j]]
+            out[f"contribution_{j + 1}"] = np.take_along_axis(per_feature, order[:, j : j + 1], axis=1)[:, 0]
+        return pd.DataFrame(out)
+
+    def _group_features(self, per_feature: np.ndarray) -> tuple[list[str], np.ndarray]:
+        pre = self.input_.preprocessor
+        if pre is not None:
+            cols = [per_feature[:, b["start"] : b["stop"]].sum(axis=1) for b in pre.blocks]
+            return [b["name"] for b in pre.blocks], np.column_stack(cols)
+        if not self.input_.is_image:
+            names = list(map(str, getattr(self, "feature_names_in_", range(per_feature.shape[1]))))
+            return ([n if hasattr(self, "feature_names_in_") else f"x{n}" for n in names], per_feature)
+        # Images: 4x4-pixel regions (summed over channels), named by their pixel ranges.
+        c, h, w = self.input_.model_shape
+        maps = per_feature.reshape(len(per_feature), c, h, w).sum(axis=1)
+        names, cols = [], []
+        for r in range(0, h, 4):
+            for q in range(0, w, 4):
+                names.append(f"rows {r}-{min(r + 4, h) - 1}, cols {q}-{min(q + 4, w) - 1}")
+                cols.append(maps[:, r : r + 4, q : q + 4].sum(axis=(1, 2)))
+        return names, np.column_stack(cols)
+
+    # -------------------------------------------------------------------------------------------- persist
+    def save(self, path: str | os.PathLike) -> Path:
+        """A directory of ``config.json``, ``model.safetensors`` (every member and the training scores) and
+        ``preprocess.json``; never pickle."""
+        check_is_fitted(self)
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {"decision_scores": torch.from_numpy(np.asarray(self.decision_scores_, dtype=np.float64))}
+        for i, member in enumerate(self.members_):
+            tensors.update({f"member{i}.{k}": v.detach().cpu().contiguous()
+                            for k, v in member.model_.state_dict().items()})
+        atomic_write_bytes(path / "model.safetensors", st_save(tensors, metadata={"format": FORMAT}))
+        atomic_write_json(path / "preprocess.json", {
+            "input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()})
+        params = self.get_params()
+        params["random_state"] = params["random_state"] if isinstance(params["random_state"], int) else None
+        params["hidden_dims"] = None if self.hidden_dims is None else [int(h) for h in self.hidden_dims]
+        atomic_write_json(path / "config.json", {
+            "format": FORMAT, "params": params,
+            "members": [m.config_.to_dict() for m in self.members_],
+            "error_center": self.error_center_.tolist(), "error_scale": self.error_scale_.tolist(),
+            "threshold": self.threshold_, "n_features_in": self.n_features_in_,
+            "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None,
+        })
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> AnomalyDetector:
+        """Load a directory written by :meth:`save` (JSON and safetensors only; no code runs)."""
+        path = Path(path)
+        config = read_json(path / "config.json", "detector config")
+        if not isinstance(config, dict) or config.get("format") != FORMAT:
+            raise ValueError(f"{path / 'config.json'} is not an aekit anomaly detector (expected format {FORMAT!r})")
+        weights = path / "model.safetensors"
+        if not weights.is_file():
+            raise FileNotFoundError(f"detector weights not found: {weights}")
+        try:
+            tensors = st_load(weights.read_bytes())
+            det = cls(**{**config["params"], "device": device})
+            dev = resolve_device(device)
+            det.members_ = []
+            for i, model_config in enumerate(config["members"]):
+                member = AutoEncoder(device=device)
+                member.config_ = ModelConfig.from_dict(model_config)
+                member.model_ = AutoEncoderModel(member.config_)
+                prefix = f"member{i}."
+                member.model_.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+                member.model_.to(dev).eval()
+                member.device_ = dev
+                det.members_.append(member)
+            pre = read_json(path / "preprocess.json", "preprocessing")
+            det.input_ = InputAdapter.from_dict(pre["input"])
+            det.scaler_ = None if pre["scaler"] is None else (
+                RankGaussScaler.from_dict(pre["scaler"]) if pre["scaler"].get("format", "").startswith("aekit.rankgauss")
+                else _StandardScaler.from_dict(pre["scaler"]))
+            det.decision_scores_ = tensors["decision_scores"].numpy()
+            det.error_center_ = np.asarray(config["error_center"])
+            det.error_scale_ = np.asarray(config["error_scale"])
+            det.n_features_in_ = config["n_features_in"]
+            if config.get("feature_names_in"):
+                det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
+        except (KeyError, TypeError, RuntimeError) as exc:
+            raise ValueError(f"{path} does not hold a consistent aekit anomaly detector ({exc})") from exc
+        except Exception as exc:  # safetensors raises its own error type for damaged files
+            if type(exc).__name__ == "SafetensorError":
+                raise ValueError(f"{weights} is damaged or not a safetensors file ({exc})") from exc
+            raise
+        det.threshold_ = float(config["threshold"])
+        det.labels_ = (det.decision_scores_ > det.threshold_).astype(np.int64)
+        return det
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+class _StandardScaler:
+    """Mean/std scaling with constant columns left unscaled; the ``scaling="standard"`` option."""
+
+    FORMAT = "aekit.standard-scaler/1"
+
+    def fit(self, x: np.ndarray) -> _StandardScaler:
+        self.mean_ = x.mean(axis=0)
+        std = x.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean_) / self.scale_).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"format": self.FORMAT, "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> _StandardScaler:
+        obj = cls()
+        obj.mean_, obj.scale_ = np.asarray(d["mean"]), np.asarray(d["scale"])
+        return obj

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
     The bytes go to a temporary file in the same directory, which is then renamed over the target;
     a rename within one filesystem is atomic, so readers see the old file or the new one, never a mix.
+    The file gets ordinary permissions (0o666 less the umask), not ``tempfile``'s private 0o600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

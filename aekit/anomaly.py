@@ -177,12 +177,13 @@ class AnomalyDetector(BaseEstimator):
             self.members_.append(member)
             if self.verbose:
                 print(f"member {i + 1}/{k}: {member.n_iter_} epochs, {member.stop_reason_}")
-        errors = self._member_errors(x)  # (k, n)
-        med = np.median(errors, axis=1)
-        spread = np.quantile(errors, 0.75, axis=1) - np.quantile(errors, 0.25, axis=1)
-        self.error_center_ = med
+        self._fit_code_densities(x)
+        parts = self._member_parts(x)  # (k, n, P)
+        med = np.median(parts, axis=1)
+        spread = np.quantile(parts, 0.75, axis=1) - np.quantile(parts, 0.25, axis=1)
+        self.error_center_ = med  # (k, P)
         self.error_scale_ = np.where(spread > 0, spread, 1.0)
-        self.decision_scores_ = self._combine(errors)
+        self.decision_scores_ = self._combine(parts)
         self._set_threshold()
         return self
 
@@ -190,24 +191,49 @@ class AnomalyDetector(BaseEstimator):
         self.threshold_ = float(np.quantile(self.decision_scores_, 1 - self.contamination))
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
 
-    def _member_errors(self, x: np.ndarray) -> np.ndarray:
-        """Per-member mean squared reconstruction error of every row: ``(k, n)``, in batches."""
-        out = np.empty((len(self.members_), len(x)), dtype=np.float64)
+    SCORE_PARTS = ("recon", "code")
+
+    def _fit_code_densities(self, x: np.ndarray) -> None:
+        """Mean and inverse covariance of each member's codes, for the code-space (Mahalanobis) part."""
+        self.code_mean_, self.code_precision_ = [], []
+        for member in self.members_:
+            z = np.concatenate([predict_batches(member.model_.encode, x[a : a + SCORE_BATCH], member.device_)
+                                for a in range(0, len(x), SCORE_BATCH)]).astype(np.float64)
+            cov = np.atleast_2d(np.cov(z, rowvar=False))
+            cov += np.eye(len(cov)) * (1e-6 * np.trace(cov) / len(cov) + 1e-12)
+            self.code_mean_.append(z.mean(axis=0))
+            self.code_precision_.append(np.linalg.pinv(cov))
+
+    def _member_parts(self, x: np.ndarray) -> np.ndarray:
+        """Raw score parts of every row under every member: ``(k, n, P)``, computed in batches.
+
+        ``recon``: mean squared reconstruction error (off the learned manifold). ``code``: Mahalanobis distance
+        of the code among the training codes (on the manifold, but far from the bulk).
+        """
+        out = np.empty((len(self.members_), len(x), len(self.SCORE_PARTS)), dtype=np.float64)
         for i, member in enumerate(self.members_):
             for a in range(0, len(x), SCORE_BATCH):
-                xb = x[a : a + SCORE_BATCH]
-                rec = predict_batches(member.model_.reconstruct, xb, member.device_)
-                out[i, a : a + len(xb)] = ((rec.reshape(len(xb), -1) - xb.reshape(len(xb), -1)) ** 2).mean(axis=1)
+                xb = torch.from_numpy(np.ascontiguousarray(x[a : a + SCORE_BATCH])).to(member.device_)
+                with torch.no_grad():
+                    z = member.model_.encode(xb)
+                    rec = member.model_.decode(z)
+                z64 = z.double().cpu().numpy() - self.code_mean_[i]
+                values = {
+                    "recon": ((rec - xb) ** 2).flatten(1).mean(dim=1).double().cpu().numpy(),
+                    "code": np.einsum("nk,kl,nl->n", z64, self.code_precision_[i], z64),
+                }
+                out[i, a : a + len(xb)] = np.column_stack([values[p] for p in self.SCORE_PARTS])
         return out
 
-    def _combine(self, errors: np.ndarray) -> np.ndarray:
-        return ((errors - self.error_center_[:, None]) / self.error_scale_[:, None]).mean(axis=0)
+    def _combine(self, parts: np.ndarray) -> np.ndarray:
+        """Normalise each member's parts by their training median and IQR, then average everything."""
+        return ((parts - self.error_center_[:, None, :]) / self.error_scale_[:, None, :]).mean(axis=(0, 2))
 
     # ------------------------------------------------------------------------------------------- predict
     def decision_function(self, X: object) -> np.ndarray:
         """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
         check_is_fitted(self)
-        return self._combine(self._member_errors(self._scaled(X, reset=False)))
+        return self._combine(self._member_parts(self._scaled(X, reset=False)))
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""
@@ -234,7 +260,8 @@ class AnomalyDetector(BaseEstimator):
         check_is_fitted(self)
         x = self._scaled(X, reset=False)
         per_feature = np.zeros((len(x), math.prod(x.shape[1:])), dtype=np.float64)
-        for member, scale in zip(self.members_, self.error_scale_):
+        recon = self.SCORE_PARTS.index("recon")
+        for member, scale in zip(self.members_, self.error_scale_[:, recon]):
             rec = predict_batches(member.model_.reconstruct, x, member.device_).reshape(len(x), -1)
             per_feature += (rec - x.reshape(len(x), -1)) ** 2 / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
@@ -273,6 +300,9 @@ class AnomalyDetector(BaseEstimator):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         tensors = {"decision_scores": torch.from_numpy(np.asarray(self.decision_scores_, dtype=np.float64))}
+        for i, (mean, precision) in enumerate(zip(self.code_mean_, self.code_precision_)):
+            tensors[f"code_mean{i}"] = torch.from_numpy(np.ascontiguousarray(mean))
+            tensors[f"code_precision{i}"] = torch.from_numpy(np.ascontiguousarray(precision))
         for i, member in enumerate(self.members_):
             tensors.update({f"member{i}.{k}": v.detach().cpu().contiguous()
                             for k, v in member.model_.state_dict().items()})
@@ -321,8 +351,10 @@ class AnomalyDetector(BaseEstimator):
                 RankGaussScaler.from_dict(pre["scaler"]) if pre["scaler"].get("format", "").startswith("aekit.rankgauss")
                 else _StandardScaler.from_dict(pre["scaler"]))
             det.decision_scores_ = tensors["decision_scores"].numpy()
-            det.error_center_ = np.asarray(config["error_center"])
-            det.error_scale_ = np.asarray(config["error_scale"])
+            det.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(det.members_))]
+            det.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(det.members_))]
+            det.error_center_ = np.asarray(config["error_center"], dtype=np.float64)
+            det.error_scale_ = np.asarray(config["error_scale"], dtype=np.float64)
             det.n_features_in_ = config["n_features_in"]
             if config.get("feature_names_in"):
                 det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="aekit",
         description="Train autoencoders on your own data and use them: encode, reconstruct, inspect.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
-        "(a convolutional autoencoder on the bundled digits, written to runs/).",
+        "(a convolutional autoencoder on the bundled digits, written to runs/); aekit detect fit data.csv --out det "
+        "(anomaly detection).",
     )
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -79,6 +80,30 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--image-size", type=_image_size, default=None, metavar="HxW")
         p.add_argument("--label-col", default=None, metavar="COL", help="table column to leave out (labels)")
         p.add_argument("--device", default="auto")
+
+    detect = sub.add_parser("detect", help="anomaly detection: fit a detector, score data",
+                            description="Anomaly detection with an ensemble of autoencoders.")
+    dsub = detect.add_subparsers(dest="detect_command", metavar="SUBCOMMAND", required=True)
+    dfit = dsub.add_parser("fit", help="fit a detector on DATA and write a run directory",
+                           description="Fit an anomaly detector on DATA (no labels needed) and write RUN_DIR with "
+                           "the detector, its training scores' threshold and report.html (score histogram).")
+    dfit.add_argument("data", metavar="DATA", help=data_help)
+    dfit.add_argument("--out", required=True, metavar="RUN_DIR")
+    dfit.add_argument("--contamination", type=float, default=0.1, help="expected outlier fraction (default: 0.1)")
+    dfit.add_argument("--label-col", default=None, metavar="COL",
+                      help="table column with known labels: left out of fitting, used for AUROC in the report")
+    dfit.add_argument("--seed", type=int, default=0)
+    dfit.add_argument("--device", default="auto")
+    dscore = dsub.add_parser("score", help="score DATA with a fitted detector",
+                             description="Score DATA with the detector in RUN_DIR, streaming in chunks, and write "
+                             "id, score, label (1 = outlier) and the top contributing features to FILE.")
+    dscore.add_argument("run_dir", metavar="RUN_DIR")
+    dscore.add_argument("data", metavar="DATA", help=data_help)
+    dscore.add_argument("--out", required=True, metavar="FILE", help="output: .csv or .parquet")
+    dscore.add_argument("--top", type=int, default=3, help="top contributing features per row (default: 3)")
+    dscore.add_argument("--chunk-rows", type=int, default=100_000, help="rows scored at a time (default: 100000)")
+    dscore.add_argument("--label-col", default=None, metavar="COL", help="table column to leave out")
+    dscore.add_argument("--device", default="auto")
 
     info = sub.add_parser("info", help="describe a run directory", description="Print a run's model, data "
                           "shape, training outcome and files, as text or JSON.")
@@ -175,7 +200,31 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "encode": _cmd_apply, "reconstruct": _cmd_apply, "info": _cmd_info}
+def _cmd_detect(args: argparse.Namespace) -> int:
+    from .anomaly import AnomalyDetector
+    from .data.sources import load_source
+    from .detection_run import fit_detection_run, score_to_file
+
+    if args.detect_command == "fit":
+        source = load_source(args.data, label_column=args.label_col)
+        det = AnomalyDetector(contamination=args.contamination, random_state=args.seed, device=args.device)
+        out = fit_detection_run(det, source, args.out)
+        print(f"flagged {int(det.labels_.sum())} of {len(det.labels_)} rows (threshold {det.threshold_:.4g})",
+              file=sys.stderr)
+        print(out)
+        return 0
+    if args.chunk_rows < 1:
+        raise ValueError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
+    det = AnomalyDetector.load(args.run_dir, device=args.device)
+    rows = score_to_file(det, args.data, args.out, top=args.top, chunk_rows=args.chunk_rows,
+                         label_column=args.label_col)
+    print(f"scored {rows} rows", file=sys.stderr)
+    print(args.out)
+    return 0
+
+
+COMMANDS = {"train": _cmd_train, "encode": _cmd_apply, "reconstruct": _cmd_apply, "info": _cmd_info,
+            "detect": _cmd_detect}
 
 
 def main(argv: list[str] | None = None) -> int:

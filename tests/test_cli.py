@@ -118,3 +118,28 @@ def test_bad_option_value_exits_2(capsys):
         main(["train", "--kind", "nope"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_detect_fit_and_streamed_score(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    basis = rng.normal(size=(2, 6))
+    X = rng.normal(size=(300, 2)) @ basis + 0.05 * rng.normal(size=(300, 6))
+    X[:10] = rng.normal(size=(10, 6)) * 3  # ten rows off the plane
+    df = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)])
+    df["truth"] = np.r_[np.ones(10), np.zeros(290)].astype(int)
+    df.to_csv(tmp_path / "d.csv", index=False)
+    run = tmp_path / "det"
+    assert main(["detect", "fit", str(tmp_path / "d.csv"), "--out", str(run), "--label-col", "truth",
+                 "--contamination", "0.05"]) == 0
+    html = (run / "report.html").read_text()
+    assert "Score distribution" in html and "AUROC against the given labels" in html
+    out = tmp_path / "scores.parquet"
+    assert main(["detect", "score", str(run), str(tmp_path / "d.csv"), "--out", str(out), "--label-col", "truth",
+                 "--chunk-rows", "64", "--top", "2"]) == 0
+    scores = pd.read_parquet(out)
+    assert list(scores.columns) == ["id", "score", "label", "feature_1", "contribution_1", "feature_2",
+                                    "contribution_2"]
+    assert scores["id"].tolist() == list(range(300))  # five chunks, in order
+    assert scores.nlargest(10, "score")["id"].isin(range(10)).mean() >= 0.8
+    assert main(["detect", "score", str(run), str(tmp_path / "d.csv"), "--out", str(tmp_path / "s.txt")]) == 2
+    assert "--out must end in" in capsys.readouterr().err

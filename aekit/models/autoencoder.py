@@ -112,7 +112,7 @@ class AutoEncoderModel(nn.Module):
             if contractive:
                 penalty = contractive_penalty(code.mean, x_in)
         params = self.decoder(code.z)
-        terms = {"recon": self.likelihood.nll(params, x, observed).mean()}
+        terms = {"recon": self.likelihood.batch_nll(params, x, observed)}
         total = terms["recon"]
         if code.logvar is not None:
             terms["kl"] = gaussian_kl(code.mean, code.logvar).mean()

@@ -6,7 +6,7 @@ arrays on machines without a GPU stack.
 
 from __future__ import annotations
 
-from aekit.report.html import write_report
+from aekit.report.html import png_img_tag, write_report
 from aekit.report.plots import (
     code_map_2d,
     code_map_png,
@@ -14,6 +14,7 @@ from aekit.report.plots import (
     loss_curves_png,
     reconstruction_grid_png,
     save_png,
+    score_histogram_png,
 )
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "code_map_png",
     "feature_error_png",
     "loss_curves_png",
+    "png_img_tag",
     "reconstruction_grid_png",
     "save_png",
+    "score_histogram_png",
     "write_report",
 ]

@@ -29,7 +29,7 @@ class _ShallowAE(nn.Module):
                  nll=None) -> None:
         super().__init__()
         self.enc, self.enc_act, self.dec, self.dec_act = enc, enc_act, dec, dec_act
-        self.nll = nll  # the deep model's likelihood for the first stage; squared error for inner stages
+        self.nll = nll  # the deep model's batch loss for the first stage; squared error for inner stages
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.enc_act(self.enc(x))
@@ -37,7 +37,7 @@ class _ShallowAE(nn.Module):
     def loss(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         out = self.dec(self.encode(x))
         if self.nll is not None:
-            recon = self.nll(out, x, observed).mean()
+            recon = self.nll(out, x, observed)
         else:
             recon = 0.5 * F.mse_loss(self.dec_act(out), x, reduction="none").sum(dim=1).mean()
         return {"recon": recon, "total": recon}
@@ -62,7 +62,7 @@ def pretrain_layerwise(
     for i, (enc, enc_act, dec) in enumerate(zip(enc_layers, enc_acts, dec_layers)):
         first = i == 0
         stage = _ShallowAE(enc, enc_act, dec, None if first else model.decoder.act,
-                           nll=model.likelihood.nll if first else None)
+                           nll=model.likelihood.batch_nll if first else None)
         result = Trainer(stage, replace(config, checkpoint_path=None, seed=config.seed + i), device).fit(
             h, h_val, observed=observed if first else None)
         logger.info("pre-trained layer %d/%d: %s", i + 1, len(enc_layers), result.stop_reason)

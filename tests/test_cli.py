@@ -140,6 +140,8 @@ def test_detect_fit_and_streamed_score(tmp_path, capsys):
     assert list(scores.columns) == ["id", "score", "label", "feature_1", "contribution_1", "feature_2",
                                     "contribution_2"]
     assert scores["id"].tolist() == list(range(300))  # five chunks, in order
-    assert scores.nlargest(10, "score")["id"].isin(range(10)).mean() >= 0.8
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(df["truth"], scores["score"]) > 0.95  # the planted rows score high
     assert main(["detect", "score", str(run), str(tmp_path / "d.csv"), "--out", str(tmp_path / "s.txt")]) == 2
     assert "--out must end in" in capsys.readouterr().err

@@ -110,3 +110,16 @@ class InputAdapter:
             raise ValueError(f"preprocess.json has unknown keys {sorted(unknown)}")
         pre = None if d["tabular"] is None else TabularPreprocessor.from_dict(d["tabular"])
         return cls(tuple(d["sample_shape"]), pre)
+
+
+def check_n_features(estimator: object, X: object) -> None:
+    """scikit-learn's wording for a table with the wrong number of columns, before any other conversion."""
+    shape = getattr(X, "shape", None)
+    if shape is None and isinstance(X, list) and X and isinstance(X[0], (list, tuple)):
+        shape = (len(X), len(X[0]))
+    expected = getattr(estimator, "n_features_in_", None)
+    adapter = getattr(estimator, "input_", None)
+    if shape is not None and len(shape) == 2 and adapter is not None and not adapter.is_image \
+            and expected is not None and shape[1] != expected:
+        raise ValueError(f"X has {shape[1]} features, but {type(estimator).__name__} is expecting {expected} "
+                         "features as input.")

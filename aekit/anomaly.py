@@ -9,13 +9,14 @@ issue 3 and BENCHMARKS.md):
 * Each member is a small autoencoder trained on its own random subsample of rows (at most 2048), with its own
   width and code size, about 400 gradient steps and early stopping on held-out rows. Averaging members removes
   the luck of one initialisation, and short training on subsamples limits how well anomalies are learned.
+  Three members per round scored as well as eight, at a third of the time.
 * A row's score has two parts per member: its reconstruction error (far from the learned manifold) and the
   Mahalanobis distance of its code among the training codes (on the manifold but far from the bulk). Either part
   alone scored lower (72.4 for reconstruction only against 75.0 for both).
 * Each part is normalised by its median and inter-quartile range over the training rows, then everything is
   averaged, so no member or part dominates by scale.
 * Two rounds: after the first, the 25% highest-scoring rows are left out and the ensemble is refitted on the
-  rest, so the second round learns less of the anomalies (75.5 against 75.0, at twice the training time).
+  rest, so the second round learns less of the anomalies (75.5 against 75.0 with eight members).
 
 The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` (1 = outlier),
 ``predict_proba``, and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
@@ -38,7 +39,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
-from ._input import InputAdapter
+from ._input import InputAdapter, check_n_features
 from ._utils import atomic_write_bytes, atomic_write_json, clip, next_pow2, read_json, resolve_device
 from .autoencoder import AutoEncoder
 from .data.scaling import RankGaussScaler
@@ -59,8 +60,9 @@ class AnomalyDetector(BaseEstimator):
     ----------
     contamination : float, default=0.1
         Expected fraction of outliers; sets ``threshold_`` at that upper quantile of the training scores.
-    n_estimators : int, default=None
-        Ensemble members; ``None``: 8 for tables, 3 for images.
+    n_estimators : int, default=3
+        Ensemble members per round. On 23 ADBench sets 3 members scored as well as 4 or 8 (75.9, 75.5, 75.5
+        mean AUROC) at a third of the cost of 8.
     max_samples : int, default=None
         Rows per member's subsample; ``None``: all rows up to 2048.
     latent_dim : int, default=None
@@ -89,7 +91,7 @@ class AnomalyDetector(BaseEstimator):
 
     _parameter_constraints: dict = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "n_estimators": [Interval(Integral, 1, None, closed="left"), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_samples": [Interval(Integral, 2, None, closed="left"), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
@@ -106,7 +108,7 @@ class AnomalyDetector(BaseEstimator):
         self,
         contamination: float = 0.1,
         *,
-        n_estimators: int | None = None,
+        n_estimators: int = 3,
         max_samples: int | None = None,
         latent_dim: int | None = None,
         hidden_dims: tuple[int, ...] | None = None,
@@ -135,6 +137,8 @@ class AnomalyDetector(BaseEstimator):
     def _scaled(self, X: object, reset: bool) -> np.ndarray:
         """User input -> the float32 matrix (or images) the members see."""
         _check_feature_names(self, X, reset=reset)
+        if not reset:
+            check_n_features(self, X)
         if reset:
             self.input_ = InputAdapter.fit(X)
             pre = self.input_.preprocessor
@@ -162,7 +166,7 @@ class AnomalyDetector(BaseEstimator):
                       "loss": "mse"}
         batch = self.batch_size or clip(next_pow2(n_rows / 16), 16, 128)
         steps_per_epoch = math.ceil(n_rows * 0.9 / batch)
-        epochs = self.max_iter or clip(math.ceil(400 / steps_per_epoch), 10, 200)
+        epochs = self.max_iter or clip(math.ceil(self.MEMBER_STEPS / steps_per_epoch), 10, 200)
         return {**params, "batch_size": batch, "max_iter": epochs, "n_iter_no_change": 5,
                 "learning_rate": self.learning_rate, "device": self.device}
 
@@ -170,11 +174,13 @@ class AnomalyDetector(BaseEstimator):
     def fit(self, X: object, y: object = None) -> AnomalyDetector:
         """Fit on unlabelled data (``y`` is ignored), then score the training rows."""
         x = self._scaled(X, reset=True)
+        if len(x) < 2:
+            raise ValueError(f"AnomalyDetector needs at least 2 rows to fit; got n_samples = {len(x)}")
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
         n = len(x)
         m = min(n, self.max_samples or 2048)
-        k = self.n_estimators or (3 if self.input_.is_image else 8)
+        k = self.n_estimators
         width = math.prod(x.shape[1:])
         keep = np.arange(n)
         for round_ in range(2 if self.TRIM else 1):
@@ -205,6 +211,7 @@ class AnomalyDetector(BaseEstimator):
 
     SCORE_PARTS = ("recon", "code")
     TRIM = 0.25  # fraction of highest-scoring rows left out of the second round
+    MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
 
     def _fit_code_densities(self, x: np.ndarray) -> None:
         """Mean and inverse covariance of each member's codes, for the code-space (Mahalanobis) part."""

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
-from ._input import InputAdapter
+from ._input import InputAdapter, check_n_features
 from ._utils import resolve_device
 from .encoder import Encoder, predict_batches
 from .io import read_model_dir, write_model_dir
@@ -344,12 +344,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _model_input(self, X: object) -> tuple[np.ndarray, np.ndarray | None]:
         check_is_fitted(self)
         self._set_input_attributes(X, self.input_, reset=False)
-        if self.input_.preprocessor is None and not self.input_.is_image:
-            # Same message as scikit-learn for a wrong column count.
-            arr = np.asarray(X) if not hasattr(X, "shape") else X
-            if getattr(arr, "ndim", 0) == 2 and arr.shape[1] != self.n_features_in_:
-                raise ValueError(f"X has {arr.shape[1]} features, but {type(self).__name__} is expecting "
-                                 f"{self.n_features_in_} features as input.")
+        check_n_features(self, X)
         return self.input_.transform(X)
 
     def transform(self, X: object) -> np.ndarray:

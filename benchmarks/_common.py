@@ -42,3 +42,10 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def publish(section: str, body: str, write: bool) -> None:
+    """Print a benchmark's section and, unless told not to, write it into BENCHMARKS.md."""
+    print(body)
+    if write:
+        update_section(section, body)

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import command_line, machine, markdown_table, update_section
+from _common import command_line, machine, markdown_table, publish
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
@@ -142,9 +142,7 @@ def main() -> None:
         "",
         "</details>",
     ])
-    print(body)
-    if not args.no_write:
-        update_section("adbench", body)
+    publish("adbench", body, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import command_line, machine, markdown_table, update_section
+from _common import command_line, machine, markdown_table, publish
 from sklearn.decomposition import PCA
 
 from aekit import AutoEncoder, datasets
@@ -82,9 +82,7 @@ def main() -> None:
         "",
         markdown_table(["model", "test MSE", "ratio to PCA", "fit seconds", "epochs", "seconds/epoch"], table),
     ])
-    print(body)
-    if not args.no_write:
-        update_section("mnist-reconstruction", body)
+    publish("mnist-reconstruction", body, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 import torch
-from _common import command_line, machine, markdown_table, update_section
+from _common import command_line, machine, markdown_table, publish
 
 from aekit import AutoEncoder, datasets
 
@@ -99,9 +99,7 @@ def main() -> None:
         "",
         markdown_table(["batch", "trainer", "samples/s", "ratio to PyOD", "GFLOP/s", "fraction of matmul peak"], rows),
     ])
-    print(body)
-    if not args.no_write:
-        update_section("train-speed", body)
+    publish("train-speed", body, write=not args.no_write)
 
 
 if __name__ == "__main__":

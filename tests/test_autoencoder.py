@@ -190,10 +190,13 @@ def test_stacked_pretraining_runs_one_stage_per_layer(small_digits):
     assert ae.loss_curve_[0] < plain.loss_curve_[0]
 
 
-def test_resume_from_checkpoint_dir(tmp_path, small_digits):
+def test_resume_from_checkpoint_dir_continues_the_run(tmp_path, small_digits):
     X, _ = small_digits
-    params = dict(latent_dim=3, max_iter=4, random_state=0, checkpoint_dir=str(tmp_path), early_stopping=False)
-    full = AutoEncoder(**params).fit(X)
-    resumed = AutoEncoder(**params).fit(X, resume=True)  # checkpoint says 4 of 4 epochs done: nothing left
-    assert resumed.n_iter_ == 4
-    np.testing.assert_allclose(resumed.transform(X), full.transform(X), rtol=1e-6)
+    params = dict(latent_dim=3, random_state=0, checkpoint_dir=str(tmp_path), early_stopping=False)
+    first = AutoEncoder(max_iter=2, **params).fit(X)  # stands for a run that stopped after epoch 2
+    resumed = AutoEncoder(max_iter=4, **params).fit(X, resume=True)
+    assert [int(r["epoch"]) for r in resumed.history_] == [1, 2, 3, 4]
+    assert resumed.history_[:2] == first.history_  # the first two epochs come from the checkpoint
+    assert resumed.loss_curve_[3] < resumed.loss_curve_[1]  # and training went on from there
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        AutoEncoder(max_iter=2, latent_dim=3, checkpoint_dir=str(tmp_path / "empty")).fit(X, resume=True)

@@ -41,10 +41,7 @@ class Encoder:
 
     @classmethod
     def from_autoencoder(cls, model: AutoEncoderModel, adapter: InputAdapter, device: torch.device) -> Encoder:
-        enc = EncoderModel.__new__(EncoderModel)
-        torch.nn.Module.__init__(enc)
-        enc.config, enc.encoder, enc.bottleneck = model.config, model.encoder, model.bottleneck
-        return cls(enc, adapter, device)
+        return cls(EncoderModel(model.config, parts=(model.encoder, model.bottleneck)), adapter, device)
 
     @property
     def latent_dim(self) -> int:

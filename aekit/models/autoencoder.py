@@ -133,11 +133,14 @@ class AutoEncoderModel(nn.Module):
 class EncoderModel(nn.Module):
     """Only the encoder and bottleneck of an autoencoder: what a user keeps to turn data into features."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, parts: tuple[nn.Module, nn.Module] | None = None) -> None:
+        """Fresh parts for ``config``, or ``parts=(encoder, bottleneck)`` shared with a trained autoencoder."""
         super().__init__()
-        full = AutoEncoderModel(config)
+        if parts is None:
+            full = AutoEncoderModel(config)
+            parts = (full.encoder, full.bottleneck)
         self.config = config
-        self.encoder, self.bottleneck = full.encoder, full.bottleneck
+        self.encoder, self.bottleneck = parts
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.bottleneck(self.encoder(x)).mean

@@ -32,18 +32,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from ._input import InputAdapter, check_n_features
-from ._utils import atomic_write_bytes, atomic_write_json, clip, next_pow2, read_json, resolve_device
+from ._utils import clip, next_pow2, resolve_device
 from .autoencoder import AutoEncoder
+from .data.scaling import FORMAT as RANKGAUSS_FORMAT
 from .data.scaling import RankGaussScaler
 from .encoder import predict_batches
+from .io import read_model_dir, write_model_dir
 from .models import AutoEncoderModel, ModelConfig
 
 FORMAT = "aekit.anomaly-detector/1"
@@ -300,8 +300,10 @@ class AnomalyDetector(BaseEstimator):
             cols = [per_feature[:, b["start"] : b["stop"]].sum(axis=1) for b in pre.blocks]
             return [b["name"] for b in pre.blocks], np.column_stack(cols)
         if not self.input_.is_image:
-            names = list(map(str, getattr(self, "feature_names_in_", range(per_feature.shape[1]))))
-            return ([n if hasattr(self, "feature_names_in_") else f"x{n}" for n in names], per_feature)
+            names = getattr(self, "feature_names_in_", None)
+            if names is None:
+                names = [f"x{j}" for j in range(per_feature.shape[1])]
+            return [str(n) for n in names], per_feature
         # Images: 4x4-pixel regions (summed over channels), named by their pixel ranges.
         c, h, w = self.input_.model_shape
         maps = per_feature.reshape(len(per_feature), c, h, w).sum(axis=1)
@@ -314,45 +316,33 @@ class AnomalyDetector(BaseEstimator):
 
     # -------------------------------------------------------------------------------------------- persist
     def save(self, path: str | os.PathLike) -> Path:
-        """A directory of ``config.json``, ``model.safetensors`` (every member and the training scores) and
-        ``preprocess.json``; never pickle."""
+        """The model-directory layout of :mod:`aekit.io`: ``config.json``, ``model.safetensors`` (every member,
+        the code densities and the training scores) and ``preprocess.json``; never pickle."""
         check_is_fitted(self)
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         tensors = {"decision_scores": torch.from_numpy(np.asarray(self.decision_scores_, dtype=np.float64))}
-        for i, (mean, precision) in enumerate(zip(self.code_mean_, self.code_precision_)):
-            tensors[f"code_mean{i}"] = torch.from_numpy(np.ascontiguousarray(mean))
-            tensors[f"code_precision{i}"] = torch.from_numpy(np.ascontiguousarray(precision))
         for i, member in enumerate(self.members_):
-            tensors.update({f"member{i}.{k}": v.detach().cpu().contiguous()
-                            for k, v in member.model_.state_dict().items()})
-        atomic_write_bytes(path / "model.safetensors", st_save(tensors, metadata={"format": FORMAT}))
-        atomic_write_json(path / "preprocess.json", {
-            "input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()})
+            tensors.update({f"member{i}.{k}": v for k, v in member.model_.state_dict().items()})
+            tensors[f"code_mean{i}"] = torch.from_numpy(np.ascontiguousarray(self.code_mean_[i]))
+            tensors[f"code_precision{i}"] = torch.from_numpy(np.ascontiguousarray(self.code_precision_[i]))
         params = self.get_params()
         params["random_state"] = params["random_state"] if isinstance(params["random_state"], int) else None
         params["hidden_dims"] = None if self.hidden_dims is None else [int(h) for h in self.hidden_dims]
-        atomic_write_json(path / "config.json", {
+        config = {
             "format": FORMAT, "params": params,
             "members": [m.config_.to_dict() for m in self.members_],
             "error_center": self.error_center_.tolist(), "error_scale": self.error_scale_.tolist(),
             "threshold": self.threshold_, "n_features_in": self.n_features_in_,
             "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None,
-        })
-        return path
+        }
+        preprocess = {"input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
+        return write_model_dir(path, config=config, state_dict=tensors, preprocess=preprocess, history=[])
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> AnomalyDetector:
         """Load a directory written by :meth:`save` (JSON and safetensors only; no code runs)."""
-        path = Path(path)
-        config = read_json(path / "config.json", "detector config")
-        if not isinstance(config, dict) or config.get("format") != FORMAT:
-            raise ValueError(f"{path / 'config.json'} is not an aekit anomaly detector (expected format {FORMAT!r})")
-        weights = path / "model.safetensors"
-        if not weights.is_file():
-            raise FileNotFoundError(f"detector weights not found: {weights}")
+        saved = read_model_dir(path, FORMAT)
+        config, tensors, pre = saved["config"], saved["state_dict"], saved["preprocess"]
         try:
-            tensors = st_load(weights.read_bytes())
             det = cls(**{**config["params"], "device": device})
             dev = resolve_device(device)
             det.members_ = []
@@ -365,11 +355,11 @@ class AnomalyDetector(BaseEstimator):
                 member.model_.to(dev).eval()
                 member.device_ = dev
                 det.members_.append(member)
-            pre = read_json(path / "preprocess.json", "preprocessing")
             det.input_ = InputAdapter.from_dict(pre["input"])
-            det.scaler_ = None if pre["scaler"] is None else (
-                RankGaussScaler.from_dict(pre["scaler"]) if pre["scaler"].get("format", "").startswith("aekit.rankgauss")
-                else _StandardScaler.from_dict(pre["scaler"]))
+            scaler = pre["scaler"]
+            det.scaler_ = None if scaler is None else (
+                RankGaussScaler.from_dict(scaler) if scaler.get("format") == RANKGAUSS_FORMAT
+                else _StandardScaler.from_dict(scaler))
             det.decision_scores_ = tensors["decision_scores"].numpy()
             det.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(det.members_))]
             det.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(det.members_))]
@@ -378,13 +368,9 @@ class AnomalyDetector(BaseEstimator):
             det.n_features_in_ = config["n_features_in"]
             if config.get("feature_names_in"):
                 det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
-        except (KeyError, TypeError, RuntimeError) as exc:
+            det.threshold_ = float(config["threshold"])
+        except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
             raise ValueError(f"{path} does not hold a consistent aekit anomaly detector ({exc})") from exc
-        except Exception as exc:  # safetensors raises its own error type for damaged files
-            if type(exc).__name__ == "SafetensorError":
-                raise ValueError(f"{weights} is damaged or not a safetensors file ({exc})") from exc
-            raise
-        det.threshold_ = float(config["threshold"])
         det.labels_ = (det.decision_scores_ > det.threshold_).astype(np.int64)
         return det
 

@@ -133,23 +133,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _write_output(path: Path, values: np.ndarray | pd.DataFrame, ids: np.ndarray, prefix: str) -> None:
-    suffix = path.suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
-        raise ValueError(f"--out must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {path.name!r}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".npy":
+    from .data.chunks import ChunkWriter
+
+    if path.suffix.lower() == ".npy":
+        path.parent.mkdir(parents=True, exist_ok=True)
         np.save(path, values.to_numpy() if isinstance(values, pd.DataFrame) else values, allow_pickle=False)
         return
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--out must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {path.name!r}")
     if isinstance(values, pd.DataFrame):
         frame = values.copy()
     else:
         flat = np.asarray(values).reshape(len(values), -1)
         frame = pd.DataFrame(flat, columns=[f"{prefix}{i}" for i in range(flat.shape[1])])
     frame.insert(0, "id", ids)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    with ChunkWriter(path) as writer:
+        writer.write(frame)
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:

@@ -15,9 +15,8 @@ from ..registry import Registry
 CORRUPTIONS: Registry[type[nn.Module]] = Registry("corruption")
 
 
-@CORRUPTIONS.register("gaussian")
-class GaussianNoise(nn.Module):
-    """Add N(0, level²) noise to every input value."""
+class Corruption(nn.Module):
+    """Shared gate: corrupt with strength ``level`` in training mode only; subclasses implement ``corrupt``."""
 
     def __init__(self, level: float) -> None:
         super().__init__()
@@ -26,38 +25,41 @@ class GaussianNoise(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.level == 0:
             return x
+        return self.corrupt(x)
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+@CORRUPTIONS.register("gaussian")
+class GaussianNoise(Corruption):
+    """Add N(0, level²) noise to every input value."""
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.level * torch.randn_like(x)
 
 
 @CORRUPTIONS.register("masking")
-class MaskingNoise(nn.Module):
+class MaskingNoise(Corruption):
     """Set a random fraction ``level`` of the input values to zero."""
 
-    def __init__(self, level: float) -> None:
-        super().__init__()
-        self.level = float(level)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.level == 0:
-            return x
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         keep = torch.rand_like(x) >= self.level
         return x * keep
 
 
 @CORRUPTIONS.register("salt-and-pepper")
-class SaltAndPepperNoise(nn.Module):
+class SaltAndPepperNoise(Corruption):
     """Set a random fraction ``level`` of the values to the extremes ``low`` or ``high`` with equal chance.
 
     The extremes default to 0 and 1, the range of images scaled to [0, 1].
     """
 
     def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
-        super().__init__()
-        self.level, self.low, self.high = float(level), float(low), float(high)
+        super().__init__(level)
+        self.low, self.high = float(low), float(high)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.level == 0:
-            return x
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         u = torch.rand_like(x)
         x = torch.where(u < self.level / 2, torch.full_like(x, self.low), x)
         return torch.where((u >= self.level / 2) & (u < self.level), torch.full_like(x, self.high), x)

@@ -74,6 +74,11 @@ def _new_figure(width: float, height: float, *, constrained: bool = True) -> Fig
     return fig
 
 
+def _check_positive_int(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
 def _figure_to_png(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes.
 
@@ -415,8 +420,7 @@ def feature_error_png(feature_names: list[str], errors: np.ndarray, top: int = 3
     ValueError
         If lengths differ, ``errors`` is not 1-D numeric, or ``top < 1``.
     """
-    if isinstance(top, bool) or not isinstance(top, numbers.Integral) or top < 1:
-        raise ValueError(f"top must be a positive integer, got {top!r}")
+    _check_positive_int(top, "top")
     names = [str(name) for name in feature_names]
     values = np.asarray(errors)
     if values.dtype.kind not in "biuf" or values.ndim != 1:
@@ -712,8 +716,7 @@ def code_map_png(
         If ``codes`` is not a non-empty numeric (n, k) array, ``labels`` has
         the wrong length, or ``max_points < 1``.
     """
-    if isinstance(max_points, bool) or not isinstance(max_points, numbers.Integral) or max_points < 1:
-        raise ValueError(f"max_points must be a positive integer, got {max_points!r}")
+    _check_positive_int(max_points, "max_points")
     array = _as_codes(codes)
     label_array = None if labels is None else _as_label_array(labels, array.shape[0])
     finite_rows = np.isfinite(array).all(axis=1)

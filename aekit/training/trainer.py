@@ -159,7 +159,6 @@ class Trainer:
             model.train()
             perm = torch.randperm(n, device=x.device)
             sums: dict[str, torch.Tensor] = {}
-            finite = True
             for i in range(steps_per_epoch):
                 idx = perm[i * bs : (i + 1) * bs]
                 xb = x[idx].to(self.device, non_blocking=True)

@@ -8,8 +8,9 @@
 from . import datasets
 from .anomaly import AnomalyDetector
 from .autoencoder import AutoEncoder
+from .cluster import Clusterer
 from .encoder import Encoder
 from .presets import KINDS
 
-__all__ = ["AnomalyDetector", "AutoEncoder", "Encoder", "KINDS", "datasets"]
+__all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "KINDS", "datasets"]
 __version__ = "0.1.0"

@@ -20,7 +20,9 @@ import pandas as pd
 from . import __version__, datasets
 from .presets import KINDS
 
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError)
+# ImportError: an optional dependency is missing; its message says what to install.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+               ImportError)
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".npy")
 
 
@@ -35,7 +37,7 @@ def _image_size(text: str) -> tuple[int, int]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aekit",
-        description="Train autoencoders on your own data and use them: encode, reconstruct, inspect.",
+        description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, reconstruct.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
         "(a convolutional autoencoder on the bundled digits, written to runs/); aekit detect fit data.csv --out det "
         "(anomaly detection).",
@@ -70,16 +72,44 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the crashed run in --out from its checkpoint")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
-    for name, what in (("encode", "codes"), ("reconstruct", "reconstructions")):
-        p = sub.add_parser(name, help=f"write the {what} of DATA under a trained model",
+    for name, what, aliases in (("embed", "codes", ["encode"]), ("reconstruct", "reconstructions", [])):
+        p = sub.add_parser(name, aliases=aliases, help=f"write the {what} of DATA under a trained model",
                            description=f"Write the {what} of DATA under the model in RUN_DIR to FILE "
-                           "(.csv or .parquet with an 'id' column holding the input's row ids, or .npy).")
+                           "(.csv or .parquet with an 'id' column holding the input's row ids, or .npy)."
+                           + (" 'encode' is another name for 'embed'." if aliases else ""))
         p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by 'aekit train'")
         p.add_argument("data", metavar="DATA", help=data_help)
         p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .parquet or .npy")
         p.add_argument("--image-size", type=_image_size, default=None, metavar="HxW")
-        p.add_argument("--label-col", default=None, metavar="COL", help="table column to leave out (labels)")
+        p.add_argument("--label-col", default=None, metavar="COL",
+                       help="table column to leave out (labels)" + ("; colours the --map" if aliases else ""))
         p.add_argument("--device", default="auto")
+        if aliases:
+            p.add_argument("--map", default=None, metavar="PNG",
+                           help="also draw the codes in 2-D to this PNG, coloured by label when there are labels")
+            p.add_argument("--projection", default="pca", choices=("pca", "umap"),
+                           help="how codes of more than 2 dimensions reach 2-D for --map: pca (linear) or umap "
+                           "(keeps neighbours, separates clusters; needs umap-learn) (default: pca)")
+
+    cluster = sub.add_parser("cluster", help="cluster DATA without labels and write each row's cluster",
+                             description="Train an autoencoder on DATA, embed its codes with UMAP and fit a "
+                             "Gaussian mixture (the N2D recipe). Writes id, cluster and probability per row to FILE "
+                             "and a report (maps, sizes, members of each cluster) to FILE with .html.")
+    cluster.add_argument("data", metavar="DATA", help=data_help)
+    cluster.add_argument("-k", "--n-clusters", type=int, default=10, metavar="K", help="number of clusters "
+                         "(default: 10)")
+    cluster.add_argument("--out", required=True, metavar="FILE", help="output: .csv or .parquet")
+    cluster.add_argument("--report", default=None, metavar="HTML", help="report path (default: FILE with .html)")
+    cluster.add_argument("--latent-dim", type=int, default=None, metavar="N", help="code size (default: adapts)")
+    cluster.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum autoencoder epochs "
+                         "(default: adapts)")
+    cluster.add_argument("--no-umap", action="store_true", help="fit the mixture on the codes directly")
+    cluster.add_argument("--label-col", default=None, metavar="COL",
+                         help="table column with known labels: left out, used for accuracy/NMI and a map")
+    cluster.add_argument("--image-size", type=_image_size, default=None, metavar="HxW")
+    cluster.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    cluster.add_argument("--device", default="auto")
+    cluster.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     detect = sub.add_parser("detect", help="anomaly detection: fit a detector, score data",
                             description="Anomaly detection with an ensemble of autoencoders.")
@@ -157,11 +187,43 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 
     ae = AutoEncoder.load(args.run_dir, device=args.device)
     source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
-    if args.command == "encode":
+    if args.command in ("embed", "encode"):
         values, prefix = ae.transform(source.X), "z"
     else:
         values, prefix = ae.reconstruct(source.X), "x"
     _write_output(Path(args.out), values, source.ids, prefix)
+    if getattr(args, "map", None):
+        _write_map(Path(args.map), values, source, args.projection)
+    print(args.out)
+    return 0
+
+
+def _write_map(path: Path, codes: np.ndarray, source: object, projection: str) -> None:
+    from .report import code_map_png, save_png
+
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--map must end in .png, got {path.name!r}")
+    labels = source.y
+    if labels is not None and source.class_names:
+        labels = np.asarray(source.class_names, dtype=object)[labels]
+    save_png(code_map_png(codes, labels, f"Codes of {source.name}", projection=projection), path)
+    print(f"wrote the 2-D map to {path}", file=sys.stderr)
+
+
+def _cmd_cluster(args: argparse.Namespace) -> int:
+    from .cluster import Clusterer
+    from .cluster_run import fit_cluster_run, report_path_for
+    from .data.sources import load_source
+
+    if args.n_clusters < 1:
+        raise ValueError(f"-k must be at least 1, got {args.n_clusters}")
+    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+    clusterer = Clusterer(args.n_clusters, latent_dim=args.latent_dim, max_iter=args.epochs,
+                          manifold=None if args.no_umap else "umap", device=args.device, random_state=args.seed,
+                          verbose=0 if args.quiet else 1)
+    print(f"clustering {source.name} {tuple(np.shape(source.X))} into {args.n_clusters} clusters", file=sys.stderr)
+    fit_cluster_run(clusterer, source, args.out, args.report)
+    print(f"wrote the report to {args.report or report_path_for(args.out)}", file=sys.stderr)
     print(args.out)
     return 0
 
@@ -222,8 +284,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": _cmd_train, "encode": _cmd_apply, "reconstruct": _cmd_apply, "info": _cmd_info,
-            "detect": _cmd_detect}
+COMMANDS = {"train": _cmd_train, "embed": _cmd_apply, "encode": _cmd_apply, "reconstruct": _cmd_apply,
+            "cluster": _cmd_cluster, "info": _cmd_info, "detect": _cmd_detect}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aekit.report.html import png_img_tag, write_report
 from aekit.report.plots import (
+    cluster_examples_png,
     code_map_2d,
     code_map_png,
     feature_error_png,
@@ -18,6 +19,7 @@ from aekit.report.plots import (
 )
 
 __all__ = [
+    "cluster_examples_png",
     "code_map_2d",
     "code_map_png",
     "feature_error_png",

@@ -36,6 +36,7 @@ from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "PNG_SIGNATURE",
+    "cluster_examples_png",
     "code_map_2d",
     "code_map_png",
     "feature_error_png",
@@ -56,6 +57,7 @@ _MISSING_COLOUR = to_rgba("#b0b0b0")
 _GRID_BACKGROUND = (0.80, 0.85, 0.93)
 _MAX_DISCRETE_CLASSES = 20
 _MAX_NAME_CHARS = 40
+PROJECTIONS = ("pca", "umap")
 
 
 # --------------------------------------------------------------------------
@@ -384,6 +386,60 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     return _figure_to_png(fig)
 
 
+def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: int = 10) -> bytes:
+    """One row of example images per cluster, labelled with the cluster id and its size.
+
+    Looking at members is how one learns what a cluster *means* (and spots a cluster that mixes two kinds of
+    image); a size or a score cannot say that.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        ``(n, c, h, w)`` or ``(n, h, w)``, values in roughly [0, 1]. Put the most typical members of each cluster
+        first: the first ``per_cluster`` of each cluster are shown.
+    clusters : numpy.ndarray
+        Cluster id of each image, shape ``(n,)``.
+    per_cluster : int, default 10
+        Images shown per cluster.
+
+    Returns
+    -------
+    bytes
+        PNG image.
+    """
+    _check_positive_int(per_cluster, "per_cluster")
+    batch = _as_image_batch(images, "images")
+    ids = np.asarray(clusters).ravel()
+    if ids.shape[0] != batch.shape[0]:
+        raise ValueError(f"clusters must have one id per image: {ids.shape[0]} ids for {batch.shape[0]} images")
+    if batch.shape[3] == 1:
+        batch = np.repeat(batch, 3, axis=3)
+    names, sizes = np.unique(ids, return_counts=True)
+    cols = int(min(per_cluster, sizes.max()))
+    height, width = batch.shape[1:3]
+    gap = max(1, min(height, width) // 14)
+    canvas = np.empty((names.size * (height + gap) - gap, cols * (width + gap) - gap, 3), dtype=np.float32)
+    canvas[:] = _GRID_BACKGROUND
+    for row, name in enumerate(names):
+        members = np.flatnonzero(ids == name)[:cols]
+        top = row * (height + gap)
+        for col, index in enumerate(members):
+            left = col * (width + gap)
+            canvas[top : top + height, left : left + width] = batch[index]
+    scale = float(np.clip(math.floor(700 / canvas.shape[1]), 1, 4)) if canvas.shape[1] <= 700 else 700 / canvas.shape[1]
+    fig = _new_figure(canvas.shape[1] * scale / _DPI + 1.2, canvas.shape[0] * scale / _DPI + 0.4, constrained=False)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.imshow(canvas, interpolation="nearest" if scale >= 1 else "antialiased")
+    ax.set_xticks([])
+    centres = [row * (height + gap) + height / 2 - 0.5 for row in range(names.size)]
+    ax.set_yticks(centres, [f"{_class_name(n)} ({c})" for n, c in zip(names, sizes)], fontsize=8)
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title("Members of each cluster (cluster id and size on the left)", fontsize=10)
+    return _figure_to_png(fig)
+
+
 # --------------------------------------------------------------------------
 # Per-feature error
 # --------------------------------------------------------------------------
@@ -506,8 +562,26 @@ def _pca_projection(codes: np.ndarray) -> _Projection:
     )
 
 
-def _project(codes: np.ndarray, seed: int) -> _Projection:
-    """Turn ``(n, k)`` codes into 2-D points, choosing the method by ``k``."""
+def _umap_projection(codes: np.ndarray, seed: int) -> _Projection:
+    """Embed k > 2 codes with UMAP (umap-learn, optional): clusters that PCA overlaps come apart.
+
+    Distances between far-apart groups mean little in a UMAP map; the caption says which projection was used.
+    """
+    try:
+        from umap import UMAP
+    except ImportError as exc:  # pragma: no cover - exercised only where umap-learn is absent
+        raise ValueError("projection='umap' needs umap-learn: pip install 'aekit[cluster]'") from exc
+    k = codes.shape[1]
+    if codes.shape[0] < 4:
+        return _pca_projection(codes)
+    xy = UMAP(n_components=2, n_neighbors=min(15, codes.shape[0] - 1), random_state=seed, n_jobs=1).fit_transform(codes)
+    return _Projection(np.asarray(xy, dtype=float), "UMAP 1", "UMAP 2", f"UMAP of code ({k}-D \u2192 2-D)")
+
+
+def _project(codes: np.ndarray, seed: int, method: str = "pca") -> _Projection:
+    """Turn ``(n, k)`` codes into 2-D points, choosing the method by ``k`` (and ``method`` for k > 2)."""
+    if method not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {PROJECTIONS}, got {method!r}")
     k = codes.shape[1]
     if k == 2:
         return _Projection(codes.copy(), "code[0]", "code[1]", "code (2-D, shown as is)")
@@ -516,10 +590,10 @@ def _project(codes: np.ndarray, seed: int) -> _Projection:
         jitter = np.random.default_rng(seed).uniform(-0.5, 0.5, size=codes.shape[0])
         xy = np.column_stack([codes[:, 0], jitter])
         return _Projection(xy, "code[0]", "random jitter (no meaning)", "1-D code with random vertical jitter")
-    return _pca_projection(codes)
+    return _umap_projection(codes, seed) if method == "umap" else _pca_projection(codes)
 
 
-def code_map_2d(codes: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, str]:
+def code_map_2d(codes: np.ndarray, *, seed: int = 0, projection: str = "pca") -> tuple[np.ndarray, str]:
     """Map latent codes to 2-D points for plotting.
 
     Parameters
@@ -527,14 +601,17 @@ def code_map_2d(codes: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, str]:
     codes : numpy.ndarray
         Shape ``(n, k)`` (or ``(n,)`` for ``k == 1``), finite values.
     seed : int, default 0
-        Seed of the vertical jitter used when ``k == 1``.
+        Seed of the vertical jitter used when ``k == 1`` (and of UMAP).
+    projection : {"pca", "umap"}, default "pca"
+        How ``k > 2`` codes are brought to 2-D: PCA is linear and exact; UMAP (needs umap-learn) keeps
+        neighbourhoods and separates clusters better.
 
     Returns
     -------
     xy : numpy.ndarray
         Shape ``(n, 2)``. ``k == 2``: the codes themselves; ``k == 1``: the
         code against random jitter; ``k > 2``: the first two principal
-        components.
+        components, or a UMAP embedding.
     description : str
         How ``xy`` was obtained, e.g. ``"PCA of code (10-D → 2-D, 71% of
         variance)"``, so that a reader never mistakes a projection for the
@@ -549,8 +626,8 @@ def code_map_2d(codes: np.ndarray, *, seed: int = 0) -> tuple[np.ndarray, str]:
     array = _as_codes(codes)
     if not np.isfinite(array).all():
         raise ValueError("codes contain NaN or inf; drop those rows first")
-    projection = _project(array, seed)
-    return projection.xy, projection.description
+    result = _project(array, seed, projection)
+    return result.xy, result.description
 
 
 def _draw_order(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -681,6 +758,7 @@ def code_map_png(
     *,
     max_points: int = 5000,
     seed: int = 0,
+    projection: str = "pca",
 ) -> bytes:
     """Scatter plot of the latent codes in 2-D, optionally coloured by label.
 
@@ -704,6 +782,8 @@ def code_map_png(
         keeps the PNG fast to render and the cloud readable.
     seed : int, default 0
         Seed for subsampling and jitter, so the same data gives the same image.
+    projection : {"pca", "umap"}, default "pca"
+        Projection of ``k > 2`` codes (see :func:`code_map_2d`).
 
     Returns
     -------
@@ -740,16 +820,16 @@ def code_map_png(
         _empty_panel_text(ax, "no finite codes")
         return _figure_to_png(fig)
 
-    projection = _project(array[order], seed)
-    ax.set_xlabel(projection.xlabel, fontsize=9)
-    ax.set_ylabel(projection.ylabel, fontsize=9)
+    view = _project(array[order], seed, projection)
+    ax.set_xlabel(view.xlabel, fontsize=9)
+    ax.set_ylabel(view.ylabel, fontsize=9)
     size = _marker_size(order.size)
     if label_array is None:
-        ax.scatter(projection.xy[:, 0], projection.xy[:, 1], color="C0", s=size, alpha=0.5, linewidths=0)
+        ax.scatter(view.xy[:, 0], view.xy[:, 1], color="C0", s=size, alpha=0.5, linewidths=0)
     elif _label_kind(label_array[order]) == "discrete":
-        _scatter_discrete(ax, projection.xy, label_array[order], size)
+        _scatter_discrete(ax, view.xy, label_array[order], size)
     else:
-        _scatter_continuous(fig, ax, projection.xy, label_array[order], size)
+        _scatter_continuous(fig, ax, view.xy, label_array[order], size)
     return _figure_to_png(fig)
 
 

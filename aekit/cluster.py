@@ -17,7 +17,9 @@ mixture on the standardised codes directly and needs nothing extra.
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,9 +32,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .autoencoder import AutoEncoder
+from .io import read_model_dir, write_model_dir
 from .presets import KINDS
 from .training.refine import default_refine_epochs, refine_toward_clusters
 
+FORMAT = "aekit.clusterer/1"
 # New rows take the majority cluster of this many nearest training rows (in the standardised code space).
 PREDICT_NEIGHBORS = 15
 
@@ -221,6 +225,47 @@ class Clusterer(ClusterMixin, BaseEstimator):
         proba = np.zeros((len(codes), self.n_clusters))
         proba[:, self.neighbors_.classes_] = self.neighbors_.predict_proba(codes)
         return proba
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the autoencoder (``path/autoencoder``) and what ``predict`` needs: the training rows' codes and
+        clusters and the code scaling, as JSON + safetensors (never pickle). UMAP and the mixture are not kept:
+        new rows are assigned without them."""
+        check_is_fitted(self)
+        path = Path(path)
+        self.autoencoder_.save(path / "autoencoder")
+        tensors = {"codes": torch.from_numpy(np.ascontiguousarray(self.neighbors_._fit_X, dtype=np.float32)),
+                   "labels": torch.from_numpy(np.asarray(self.labels_, dtype=np.int64)),
+                   "scale_mean": torch.from_numpy(self.scaler_.mean_.astype(np.float64)),
+                   "scale_std": torch.from_numpy(self.scaler_.scale_.astype(np.float64))}
+        params = self.get_params()
+        params["random_state"] = params["random_state"] if isinstance(params["random_state"], int) else None
+        config = {"format": FORMAT, "params": params, "n_iter": self.n_iter_}
+        return write_model_dir(path, config=config, state_dict=tensors, preprocess={}, history=self.refine_history_)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> Clusterer:
+        """Load a directory written by :meth:`save`; ``predict`` and ``predict_proba`` work, ``mixture_`` and
+        ``embedding_`` are absent."""
+        saved = read_model_dir(path, FORMAT)
+        try:
+            est = cls(**{**saved["config"]["params"], "device": device})
+            tensors = saved["state_dict"]
+            codes, labels = tensors["codes"].numpy(), tensors["labels"].numpy()
+            est.scaler_ = StandardScaler()
+            est.scaler_.mean_, est.scaler_.scale_ = tensors["scale_mean"].numpy(), tensors["scale_std"].numpy()
+            est.scaler_.var_ = est.scaler_.scale_**2
+            est.scaler_.n_features_in_ = codes.shape[1]
+            est.n_iter_ = saved["config"]["n_iter"]
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path} does not hold a consistent aekit Clusterer ({exc})") from exc
+        est.autoencoder_ = AutoEncoder.load(Path(path) / "autoencoder", device=device)
+        est.n_features_in_ = est.autoencoder_.n_features_in_
+        if hasattr(est.autoencoder_, "feature_names_in_"):
+            est.feature_names_in_ = est.autoencoder_.feature_names_in_
+        est.labels_ = labels
+        est.refine_history_ = saved["history"]
+        est.neighbors_ = KNeighborsClassifier(n_neighbors=min(PREDICT_NEIGHBORS, len(codes))).fit(codes, labels)
+        return est
 
     def fit_predict(self, X: object, y: object = None) -> np.ndarray:
         """Fit on ``X`` and return the clusters of its rows (``labels_``)."""

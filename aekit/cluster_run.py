@@ -58,7 +58,9 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
         "clusters found (non-empty)": int(names.size),
         "largest / smallest cluster": f"{sizes.max()} / {sizes.min()} rows",
         "recipe": f"{ae.kind} autoencoder ({ae.config_.latent_dim}-d code)"
-                  + (" -> UMAP" if clusterer.manifold is not None else "") + " -> Gaussian mixture",
+                  + (" -> UMAP" if clusterer.manifold is not None else "") + " -> Gaussian mixture"
+                  + (f" -> code refined for {len(clusterer.refine_history_)} epochs" if clusterer.refine_history_
+                     else ""),
         "seconds (training and clustering)": round(seconds, 1),
     }
     labels = None

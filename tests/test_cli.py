@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -105,7 +106,7 @@ def test_bad_output_suffix_and_wrong_data_for_model(digits_run, tmp_path, capsys
     assert "shape" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["encode"], ["reconstruct"], ["info"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["embed"], ["encode"], ["reconstruct"], ["info"], ["cluster"]])
 def test_help_explains_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([*command, "--help"])
@@ -145,3 +146,55 @@ def test_detect_fit_and_streamed_score(tmp_path, capsys):
     assert roc_auc_score(df["truth"], scores["score"]) > 0.95  # the planted rows score high
     assert main(["detect", "score", str(run), str(tmp_path / "d.csv"), "--out", str(tmp_path / "s.txt")]) == 2
     assert "--out must end in" in capsys.readouterr().err
+
+
+def test_embed_writes_codes_with_row_ids_and_a_labelled_map(digits_run, tmp_path, capsys):
+    out, png = tmp_path / "codes.parquet", tmp_path / "map.png"
+    assert main(["embed", str(digits_run), "digits", "--out", str(out), "--map", str(png)]) == 0
+    codes = pd.read_parquet(out)
+    assert list(codes.columns) == ["id", "z0", "z1", "z2", "z3"]
+    np.testing.assert_array_equal(codes["id"], np.arange(1797))
+    image = Image.open(png)
+    assert image.format == "PNG" and image.size[0] > 300
+    assert main(["embed", str(digits_run), "digits", "--out", str(out), "--map", str(tmp_path / "m.jpg")]) == 2
+    assert "--map must end in .png" in capsys.readouterr().err
+
+
+def test_embed_keeps_the_ids_of_a_table(tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"], index=np.arange(100, 140))
+    df.to_parquet(tmp_path / "t.parquet")
+    run = tmp_path / "run"
+    assert main(["train", str(tmp_path / "t.parquet"), "--out", str(run), "--epochs", "2", "-q"]) == 0
+    assert main(["embed", str(run), str(tmp_path / "t.parquet"), "--out", str(tmp_path / "z.csv")]) == 0
+    np.testing.assert_array_equal(pd.read_csv(tmp_path / "z.csv")["id"], np.arange(100, 140))
+
+
+def test_cluster_images_writes_assignments_and_a_report_with_member_grids(tmp_path, capsys):
+    out = tmp_path / "clusters.csv"
+    assert main(["cluster", "digits", "-k", "4", "--epochs", "3", "--out", str(out), "-q"]) == 0
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["id", "cluster", "probability"] and len(frame) == 1797
+    assert set(frame["cluster"]) <= set(range(4)) and frame["probability"].between(0, 1).all()
+    html = (tmp_path / "clusters.html").read_text()
+    assert "Members of each cluster" in html and "accuracy against the given labels" in html
+    assert html.count("data:image/png;base64,") >= 4  # loss curves, two maps, member grid
+
+
+def test_cluster_table_with_labels_finds_the_groups(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    group = np.repeat([0, 1, 2], 60)
+    centres = np.array([[0, 0, 0, 0], [8, 8, 0, 0], [0, 8, 8, 8]], dtype=float)
+    df = pd.DataFrame(centres[group] + rng.normal(size=(180, 4)), columns=["a", "b", "c", "d"])
+    df["kind"] = np.where(group == 2, "x", "y")
+    df["truth"] = group
+    df.to_csv(tmp_path / "t.csv", index=False)
+    out = tmp_path / "c.parquet"
+    assert main(["cluster", str(tmp_path / "t.csv"), "-k", "3", "--no-umap", "--epochs", "40", "--label-col",
+                 "truth", "--out", str(out), "--report", str(tmp_path / "r.html"), "-q"]) == 0
+    from aekit.metrics import cluster_accuracy
+
+    assert cluster_accuracy(group, pd.read_parquet(out)["cluster"]) >= 0.95
+    html = (tmp_path / "r.html").read_text()
+    assert "What sets each cluster apart" in html
+    assert re.search(r"[abcd] [+-]\d+\.\d\d", html)  # features with their mean shift, e.g. "b +1.52"

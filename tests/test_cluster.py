@@ -76,3 +76,14 @@ def test_refinement_tightens_the_clusters_in_the_code_and_keeps_the_labels():
     after = within_share(refined.autoencoder_.transform(X), refined.labels_)
     assert after < 0.7 * before
     assert plain.refine_history_ == []
+
+
+def test_save_and_load_keep_predictions(tmp_path):
+    X, _ = blobs(40, seed=5)
+    c = Clusterer(n_clusters=3, manifold=None, max_iter=5, refine_epochs=3, random_state=0).fit(X)
+    c.save(tmp_path / "clusterer")
+    loaded = Clusterer.load(tmp_path / "clusterer")
+    np.testing.assert_array_equal(loaded.predict(X), c.predict(X))
+    np.testing.assert_allclose(loaded.predict_proba(X), c.predict_proba(X))
+    assert loaded.get_params() == {**c.get_params(), "device": "auto"}
+    assert not any(p.suffix == ".pkl" for p in (tmp_path / "clusterer").rglob("*"))

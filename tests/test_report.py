@@ -499,3 +499,32 @@ def test_plots_leave_pyplot_state_alone() -> None:
     assert matplotlib.get_backend() == backend
     if "matplotlib.pyplot" in sys.modules:  # imported by someone else: no figures of ours registered
         assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+
+
+def test_umap_projection_separates_what_pca_overlaps(rng: np.random.Generator) -> None:
+    # Two groups that differ only along a low-variance axis: PCA's first two axes mix them, UMAP keeps them apart.
+    group = np.repeat([0, 1], 150)
+    codes = rng.normal(size=(300, 6)) * np.array([5, 5, 1, 1, 1, 0.1])
+    codes[:, 5] += 3.0 * group
+    def separation(xy: np.ndarray) -> float:
+        from sklearn.neighbors import KNeighborsClassifier
+        return KNeighborsClassifier(5).fit(xy[::2], group[::2]).score(xy[1::2], group[1::2])
+    pca_xy, pca_text = code_map_2d(codes)
+    umap_xy, umap_text = code_map_2d(codes, projection="umap")
+    assert "PCA" in pca_text and "UMAP" in umap_text
+    assert separation(umap_xy) > 0.95 > separation(pca_xy) + 0.2
+    png_size(code_map_png(codes, group, projection="umap"))
+    with pytest.raises(ValueError, match="projection"):
+        code_map_2d(codes, projection="tsne")
+
+
+def test_cluster_examples_png_has_one_row_per_cluster(rng: np.random.Generator) -> None:
+    images = rng.uniform(size=(30, 1, 8, 8))
+    clusters = np.repeat([2, 0, 1], 10)
+    one_row = Image.open(io.BytesIO(report.cluster_examples_png(images[:10], clusters[:10], per_cluster=5)))
+    three_rows = Image.open(io.BytesIO(report.cluster_examples_png(images, clusters, per_cluster=5)))
+    assert three_rows.size[1] > 2 * one_row.size[1] * 0.8  # taller with more clusters
+    with pytest.raises(ValueError, match="one id per image"):
+        report.cluster_examples_png(images, clusters[:5])
+    with pytest.raises(ValueError, match="per_cluster"):
+        report.cluster_examples_png(images, clusters, per_cluster=0)

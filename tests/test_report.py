@@ -505,7 +505,7 @@ def test_umap_projection_separates_what_pca_overlaps(rng: np.random.Generator) -
     # Two groups that differ only along a low-variance axis: PCA's first two axes mix them, UMAP keeps them apart.
     group = np.repeat([0, 1], 150)
     codes = rng.normal(size=(300, 6)) * np.array([5, 5, 1, 1, 1, 0.1])
-    codes[:, 5] += 3.0 * group
+    codes[:, 5] += 8.0 * group
     def separation(xy: np.ndarray) -> float:
         from sklearn.neighbors import KNeighborsClassifier
         return KNeighborsClassifier(5).fit(xy[::2], group[::2]).score(xy[1::2], group[1::2])

@@ -75,7 +75,8 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
     codes = ae.transform(_rows(source.X, shown))
     projection = "umap" if clusterer.manifold is not None else "pca"
     sections = [("Clusters in the code space", png_img_tag(
-        code_map_png(codes, clusters[shown].astype(str), "Codes coloured by cluster", projection=projection),
+        code_map_png(codes, clusters[shown], "Codes coloured by cluster", projection=projection,
+                     legend_title="cluster"),
         "code map coloured by cluster"))]
     if labels is not None:
         sections.append(("The given labels in the same map", png_img_tag(
@@ -85,7 +86,8 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
         # Most confident members first: they show what each cluster stands for.
         order = np.lexsort((-confidence, clusters))
         keep = np.concatenate([order[clusters[order] == c][:EXAMPLES_PER_CLUSTER] for c in names])
-        grid = cluster_examples_png(_rows(source.X, keep), clusters[keep], EXAMPLES_PER_CLUSTER)
+        grid = cluster_examples_png(_rows(source.X, keep), clusters[keep], EXAMPLES_PER_CLUSTER,
+                                    sizes=dict(zip(names.tolist(), sizes.tolist())))
         sections.append(("Members of each cluster", png_img_tag(grid, "most confident members of each cluster")))
     else:
         sections.append(("What sets each cluster apart", _profile_table(clusterer, source, clusters)))

@@ -524,6 +524,8 @@ def test_cluster_examples_png_has_one_row_per_cluster(rng: np.random.Generator) 
     one_row = Image.open(io.BytesIO(report.cluster_examples_png(images[:10], clusters[:10], per_cluster=5)))
     three_rows = Image.open(io.BytesIO(report.cluster_examples_png(images, clusters, per_cluster=5)))
     assert three_rows.size[1] > 2 * one_row.size[1] * 0.8  # taller with more clusters
+    whole_sizes = report.cluster_examples_png(images, clusters, per_cluster=5, sizes={0: 100, 1: 50, 2: 7})
+    assert whole_sizes[:8] == PNG_SIGNATURE and whole_sizes != report.cluster_examples_png(images, clusters, 5)
     with pytest.raises(ValueError, match="one id per image"):
         report.cluster_examples_png(images, clusters[:5])
     with pytest.raises(ValueError, match="per_cluster"):

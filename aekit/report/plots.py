@@ -386,7 +386,8 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     return _figure_to_png(fig)
 
 
-def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: int = 10) -> bytes:
+def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: int = 10,
+                         sizes: Mapping[object, int] | None = None) -> bytes:
     """One row of example images per cluster, labelled with the cluster id and its size.
 
     Looking at members is how one learns what a cluster *means* (and spots a cluster that mixes two kinds of
@@ -401,6 +402,8 @@ def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: 
         Cluster id of each image, shape ``(n,)``.
     per_cluster : int, default 10
         Images shown per cluster.
+    sizes : mapping, optional
+        Size of each whole cluster, shown beside its row; by default the number of images given for it.
 
     Returns
     -------
@@ -414,8 +417,9 @@ def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: 
         raise ValueError(f"clusters must have one id per image: {ids.shape[0]} ids for {batch.shape[0]} images")
     if batch.shape[3] == 1:
         batch = np.repeat(batch, 3, axis=3)
-    names, sizes = np.unique(ids, return_counts=True)
-    cols = int(min(per_cluster, sizes.max()))
+    names, given = np.unique(ids, return_counts=True)
+    cols = int(min(per_cluster, given.max()))
+    counts = [int(sizes[n]) if sizes is not None else int(c) for n, c in zip(names, given)]
     height, width = batch.shape[1:3]
     gap = max(1, min(height, width) // 14)
     canvas = np.empty((names.size * (height + gap) - gap, cols * (width + gap) - gap, 3), dtype=np.float32)
@@ -432,7 +436,7 @@ def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: 
     ax.imshow(canvas, interpolation="nearest" if scale >= 1 else "antialiased")
     ax.set_xticks([])
     centres = [row * (height + gap) + height / 2 - 0.5 for row in range(names.size)]
-    ax.set_yticks(centres, [f"{_class_name(n)} ({c})" for n, c in zip(names, sizes)], fontsize=8)
+    ax.set_yticks(centres, [f"{_class_name(n)} ({c})" for n, c in zip(names, counts)], fontsize=8)
     ax.tick_params(axis="y", length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
@@ -718,7 +722,7 @@ def _marker_size(n: int) -> float:
     return float(np.clip(20.0 * math.sqrt(500.0 / max(n, 1)), 3.0, 20.0))
 
 
-def _scatter_discrete(ax: Axes, xy: np.ndarray, labels: np.ndarray, size: float) -> None:
+def _scatter_discrete(ax: Axes, xy: np.ndarray, labels: np.ndarray, size: float, title: str = "label") -> None:
     """Scatter coloured by class with a legend outside the axes."""
     colours, entries = _discrete_colours(labels)
     ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, alpha=0.6, linewidths=0)
@@ -728,7 +732,7 @@ def _scatter_discrete(ax: Axes, xy: np.ndarray, labels: np.ndarray, size: float)
     ]
     ax.legend(
         handles=handles,
-        title="label",
+        title=title,
         fontsize=8,
         title_fontsize=8,
         frameon=False,
@@ -759,6 +763,7 @@ def code_map_png(
     max_points: int = 5000,
     seed: int = 0,
     projection: str = "pca",
+    legend_title: str = "label",
 ) -> bytes:
     """Scatter plot of the latent codes in 2-D, optionally coloured by label.
 
@@ -784,6 +789,8 @@ def code_map_png(
         Seed for subsampling and jitter, so the same data gives the same image.
     projection : {"pca", "umap"}, default "pca"
         Projection of ``k > 2`` codes (see :func:`code_map_2d`).
+    legend_title : str, default "label"
+        Heading of the class legend (e.g. "cluster").
 
     Returns
     -------
@@ -827,7 +834,7 @@ def code_map_png(
     if label_array is None:
         ax.scatter(view.xy[:, 0], view.xy[:, 1], color="C0", s=size, alpha=0.5, linewidths=0)
     elif _label_kind(label_array[order]) == "discrete":
-        _scatter_discrete(ax, view.xy, label_array[order], size)
+        _scatter_discrete(ax, view.xy, label_array[order], size, legend_title)
     else:
         _scatter_continuous(fig, ax, view.xy, label_array[order], size)
     return _figure_to_png(fig)

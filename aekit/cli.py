@@ -93,13 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     cluster = sub.add_parser("cluster", help="cluster DATA without labels and write each row's cluster",
                              description="Train an autoencoder on DATA, embed its codes with UMAP and fit a "
-                             "Gaussian mixture (the N2D recipe). Writes id, cluster and probability per row to FILE "
-                             "and a report (maps, sizes, members of each cluster) to FILE with .html.")
+                             "Gaussian mixture (the N2D recipe), then refine the code toward the clusters found. "
+                             "Writes id, cluster and probability (the mixture's posterior) per row to FILE and a "
+                             "report (maps, sizes, members of each cluster) to FILE with .html.")
     cluster.add_argument("data", metavar="DATA", help=data_help)
     cluster.add_argument("-k", "--n-clusters", type=int, default=10, metavar="K", help="number of clusters "
                          "(default: 10)")
     cluster.add_argument("--out", required=True, metavar="FILE", help="output: .csv or .parquet")
     cluster.add_argument("--report", default=None, metavar="HTML", help="report path (default: FILE with .html)")
+    cluster.add_argument("--save", default=None, metavar="DIR", help="also keep the clusterer (JSON + "
+                         "safetensors) for aekit.Clusterer.load(DIR).predict(new rows)")
     cluster.add_argument("--latent-dim", type=int, default=None, metavar="N", help="code size (default: adapts)")
     cluster.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum autoencoder epochs "
                          "(default: adapts)")
@@ -223,6 +226,9 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
                           verbose=0 if args.quiet else 1)
     print(f"clustering {source.name} {tuple(np.shape(source.X))} into {args.n_clusters} clusters", file=sys.stderr)
     fit_cluster_run(clusterer, source, args.out, args.report)
+    if args.save:
+        clusterer.save(args.save)
+        print(f"saved the clusterer to {args.save}", file=sys.stderr)
     print(f"wrote the report to {args.report or report_path_for(args.out)}", file=sys.stderr)
     print(args.out)
     return 0

@@ -172,8 +172,14 @@ def test_embed_keeps_the_ids_of_a_table(tmp_path):
 
 def test_cluster_images_writes_assignments_and_a_report_with_member_grids(tmp_path, capsys):
     out = tmp_path / "clusters.csv"
-    assert main(["cluster", "digits", "-k", "4", "--epochs", "3", "--out", str(out), "-q"]) == 0
+    assert main(["cluster", "digits", "-k", "4", "--epochs", "3", "--out", str(out), "--save",
+                 str(tmp_path / "kept"), "-q"]) == 0
     frame = pd.read_csv(out)
+    from aekit import Clusterer, datasets
+
+    X, _ = datasets.load("digits")
+    kept = Clusterer.load(tmp_path / "kept").predict(X)
+    assert (kept == frame["cluster"].to_numpy()).mean() > 0.9  # new-row assignment agrees with the fit
     assert list(frame.columns) == ["id", "cluster", "probability"] and len(frame) == 1797
     assert set(frame["cluster"]) <= set(range(4)) and frame["probability"].between(0, 1).all()
     html = (tmp_path / "clusters.html").read_text()

@@ -331,6 +331,24 @@ def _mosaic(
     return canvas, centres
 
 
+def _labelled_mosaic_figure(canvas: np.ndarray, row_centres: list[float], row_names: list[str], title: str,
+                            max_width: int, fontsize: int) -> Figure:
+    """Show an image mosaic with a name beside each image row; small images are scaled up by whole numbers so
+    pixels stay crisp, wide mosaics are shrunk to ``max_width`` pixels."""
+    width = canvas.shape[1]
+    scale = float(np.clip(math.floor(max_width / width), 1, 4)) if width <= max_width else max_width / width
+    fig = _new_figure(width * scale / _DPI, canvas.shape[0] * scale / _DPI, constrained=False)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.imshow(canvas, interpolation="nearest" if scale >= 1 else "antialiased")
+    ax.set_xticks([])
+    ax.set_yticks(row_centres, row_names, fontsize=fontsize)
+    ax.tick_params(axis="y", length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
 def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: int = 16) -> bytes:
     """Show the first ``n`` images above their reconstructions.
 
@@ -372,17 +390,9 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     gap = max(1, min(height, width) // 14)
     mosaic, centres = _mosaic(originals[:count], recons[:count], cols, gap=gap, block_gap=4 * gap)
     # Integer upscaling keeps small images (e.g. 28x28) crisp; big ones shrink.
-    scale = float(np.clip(math.floor(900 / mosaic.shape[1]), 1, 4)) if mosaic.shape[1] <= 900 else 900 / mosaic.shape[1]
-    fig = _new_figure(mosaic.shape[1] * scale / _DPI, mosaic.shape[0] * scale / _DPI, constrained=False)
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    interpolation = "nearest" if scale >= 1 else "antialiased"
-    ax.imshow(mosaic, interpolation=interpolation)
-    ax.set_xticks([])
-    ax.set_yticks(centres, ["input", "recon."] * (len(centres) // 2), fontsize=9)
-    ax.tick_params(axis="y", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title(f"First {count} of {originals.shape[0]} images: inputs above reconstructions", fontsize=10)
+    fig = _labelled_mosaic_figure(mosaic, centres, ["input", "recon."] * (len(centres) // 2),
+                                  f"First {count} of {originals.shape[0]} images: inputs above reconstructions",
+                                  max_width=900, fontsize=9)
     return _figure_to_png(fig)
 
 
@@ -430,17 +440,10 @@ def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: 
         for col, index in enumerate(members):
             left = col * (width + gap)
             canvas[top : top + height, left : left + width] = batch[index]
-    scale = float(np.clip(math.floor(700 / canvas.shape[1]), 1, 4)) if canvas.shape[1] <= 700 else 700 / canvas.shape[1]
-    fig = _new_figure(canvas.shape[1] * scale / _DPI + 1.2, canvas.shape[0] * scale / _DPI + 0.4, constrained=False)
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
-    ax.imshow(canvas, interpolation="nearest" if scale >= 1 else "antialiased")
-    ax.set_xticks([])
     centres = [row * (height + gap) + height / 2 - 0.5 for row in range(names.size)]
-    ax.set_yticks(centres, [f"{_class_name(n)} ({c})" for n, c in zip(names, counts)], fontsize=8)
-    ax.tick_params(axis="y", length=0)
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_title("Members of each cluster (cluster id and size on the left)", fontsize=10)
+    fig = _labelled_mosaic_figure(canvas, centres, [f"{_class_name(n)} ({c})" for n, c in zip(names, counts)],
+                                  "Members of each cluster (cluster id and size on the left)", max_width=700,
+                                  fontsize=8)
     return _figure_to_png(fig)
 
 

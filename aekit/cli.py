@@ -13,12 +13,16 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, datasets
 from .presets import KINDS
+
+if TYPE_CHECKING:
+    from .data.sources import Source
 
 # ImportError: an optional dependency is missing; its message says what to install.
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
@@ -201,15 +205,12 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_map(path: Path, codes: np.ndarray, source: object, projection: str) -> None:
+def _write_map(path: Path, codes: np.ndarray, source: Source, projection: str) -> None:
     from .report import code_map_png, save_png
 
     if path.suffix.lower() != ".png":
         raise ValueError(f"--map must end in .png, got {path.name!r}")
-    labels = source.y
-    if labels is not None and source.class_names:
-        labels = np.asarray(source.class_names, dtype=object)[labels]
-    save_png(code_map_png(codes, labels, f"Codes of {source.name}", projection=projection), path)
+    save_png(code_map_png(codes, source.display_labels, f"Codes of {source.name}", projection=projection), path)
     print(f"wrote the 2-D map to {path}", file=sys.stderr)
 
 
@@ -218,8 +219,6 @@ def _cmd_cluster(args: argparse.Namespace) -> int:
     from .cluster_run import fit_cluster_run, report_path_for
     from .data.sources import load_source
 
-    if args.n_clusters < 1:
-        raise ValueError(f"-k must be at least 1, got {args.n_clusters}")
     source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
     clusterer = Clusterer(args.n_clusters, latent_dim=args.latent_dim, max_iter=args.epochs,
                           manifold=None if args.no_umap else "umap", device=args.device, random_state=args.seed,

@@ -172,15 +172,16 @@ class Clusterer(ClusterMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         seeds = [int(s) for s in rng.randint(0, 2**31 - 1, size=3)]
         fixed = self.random_state is not None
+        n_rows = np.shape(X)[0] if np.ndim(X) else None  # checked before the costly training
+        if n_rows is not None and n_rows < max(2, self.n_clusters):
+            raise ValueError(f"n_clusters={self.n_clusters} needs at least {max(2, self.n_clusters)} samples, got "
+                             f"{n_rows} sample{'s' if n_rows != 1 else ''}")
         self.autoencoder_ = AutoEncoder(kind=self.kind, latent_dim=self.latent_dim, max_iter=self.max_iter,
                                         device=self.device, random_state=seeds[0], verbose=self.verbose).fit(X)
         self.n_features_in_ = self.autoencoder_.n_features_in_
         if hasattr(self.autoencoder_, "feature_names_in_"):
             self.feature_names_in_ = self.autoencoder_.feature_names_in_
         codes = self.autoencoder_.transform(X)
-        if len(codes) < max(2, self.n_clusters):
-            raise ValueError(f"n_clusters={self.n_clusters} needs at least {max(2, self.n_clusters)} samples, got "
-                             f"{len(codes)} sample{'s' if len(codes) != 1 else ''}")
         self.scaler_ = StandardScaler().fit(codes)
         points = self.scaler_.transform(codes)
         self.embedding_ = points
@@ -203,10 +204,11 @@ class Clusterer(ClusterMixin, BaseEstimator):
         epochs = default_refine_epochs(len(points)) if self.refine_epochs is None else self.refine_epochs
         if epochs and np.unique(self.labels_).size > 1:
             ae = self.autoencoder_
-            x, _ = ae.input_.transform(X)
+            x, observed = ae.input_.transform(X)
             self.refine_history_ = refine_toward_clusters(
                 ae.model_, torch.from_numpy(np.ascontiguousarray(x)), self.labels_, epochs=epochs,
-                weight=self.refine_weight, seed=seeds[2], device=ae.device_, verbose=self.verbose)
+                weight=self.refine_weight, seed=seeds[2], device=ae.device_,
+                observed=None if observed is None else torch.from_numpy(observed), verbose=self.verbose)
             codes = ae.transform(X)
             self.scaler_ = StandardScaler().fit(codes)
             points = self.scaler_.transform(codes)

@@ -44,10 +44,6 @@ def fit_cluster_run(clusterer: Clusterer, source: Source, out: str | os.PathLike
     return out
 
 
-def _rows(X: np.ndarray | pd.DataFrame, index: np.ndarray) -> np.ndarray | pd.DataFrame:
-    return X.iloc[index] if isinstance(X, pd.DataFrame) else X[index]
-
-
 def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, confidence: np.ndarray,
                   seconds: float, path: str | os.PathLike) -> Path:
     ae = clusterer.autoencoder_
@@ -63,16 +59,13 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
                      else ""),
         "seconds (training and clustering)": round(seconds, 1),
     }
-    labels = None
-    if source.y is not None:
-        labels = np.asarray(source.y)
-        if source.class_names:
-            labels = np.asarray(source.class_names, dtype=object)[labels]
+    labels = source.display_labels
+    if labels is not None:
         summary["accuracy against the given labels (Hungarian)"] = cluster_accuracy(labels.astype(str), clusters)
         summary["NMI against the given labels"] = float(normalized_mutual_info_score(labels.astype(str), clusters))
 
     shown = np.sort(np.random.default_rng(0).permutation(len(clusters))[:MAP_ROWS])
-    codes = ae.transform(_rows(source.X, shown))
+    codes = ae.transform(source.rows(shown))
     projection = "umap" if clusterer.manifold is not None else "pca"
     sections = [("Clusters in the code space", png_img_tag(
         code_map_png(codes, clusters[shown], "Codes coloured by cluster", projection=projection,
@@ -86,7 +79,7 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
         # Most confident members first: they show what each cluster stands for.
         order = np.lexsort((-confidence, clusters))
         keep = np.concatenate([order[clusters[order] == c][:EXAMPLES_PER_CLUSTER] for c in names])
-        grid = cluster_examples_png(_rows(source.X, keep), clusters[keep], EXAMPLES_PER_CLUSTER,
+        grid = cluster_examples_png(source.rows(keep), clusters[keep], EXAMPLES_PER_CLUSTER,
                                     sizes=dict(zip(names.tolist(), sizes.tolist())))
         sections.append(("Members of each cluster", png_img_tag(grid, "most confident members of each cluster")))
     else:

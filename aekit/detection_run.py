@@ -23,7 +23,7 @@ def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLi
     det.save(out)
     scores = det.decision_scores_
     top = np.argsort(-scores)[:10]
-    X_top = source.X.iloc[top] if isinstance(source.X, pd.DataFrame) else source.X[top]
+    X_top = source.rows(top)
     expl = det.explain(X_top, top=3)
     expl.insert(0, "score", scores[top])
     expl.insert(0, "id", np.asarray(source.ids)[top])

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .autoencoder import AutoEncoder
 from .data.sources import Source
@@ -39,7 +38,7 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
     n = len(source.X)
     rows = np.random.default_rng(0).permutation(n)[: min(n, REPORT_ROWS)]
     rows.sort()
-    X = source.X.iloc[rows] if isinstance(source.X, pd.DataFrame) else source.X[rows]
+    X = source.rows(rows)
     codes = ae.transform(X)
     images = feature_errors = None
     if source.is_image:
@@ -52,9 +51,7 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
             sq = np.where(observed > 0, sq, np.nan)
         names = ae.input_.feature_names or [f"x{i}" for i in range(sq.shape[1])]
         feature_errors = (names, np.nanmean(sq, axis=0))
-    labels = None if source.y is None else np.asarray(source.y)[rows]
-    if labels is not None and source.class_names:
-        labels = np.asarray(source.class_names, dtype=object)[labels]
+    labels = None if source.y is None else source.display_labels[rows]
     summary = {
         "data": f"{source.name} {tuple(np.shape(source.X))}",
         "kind": ae.kind,

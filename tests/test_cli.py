@@ -193,6 +193,7 @@ def test_cluster_table_with_labels_finds_the_groups(tmp_path, capsys):
     centres = np.array([[0, 0, 0, 0], [8, 8, 0, 0], [0, 8, 8, 8]], dtype=float)
     df = pd.DataFrame(centres[group] + rng.normal(size=(180, 4)), columns=["a", "b", "c", "d"])
     df["kind"] = np.where(group == 2, "x", "y")
+    df.loc[[5, 70, 130], "a"] = np.nan  # missing cells stay masked through training and refinement
     df["truth"] = group
     df.to_csv(tmp_path / "t.csv", index=False)
     out = tmp_path / "c.parquet"

@@ -86,4 +86,5 @@ def test_save_and_load_keep_predictions(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X), c.predict(X))
     np.testing.assert_allclose(loaded.predict_proba(X), c.predict_proba(X))
     assert loaded.get_params() == {**c.get_params(), "device": "auto"}
+    assert loaded.refine_history_ == c.refine_history_ and loaded.n_iter_ == c.n_iter_
     assert not any(p.suffix == ".pkl" for p in (tmp_path / "clusterer").rglob("*"))

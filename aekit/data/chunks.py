@@ -50,8 +50,7 @@ def iter_chunks(spec: str | os.PathLike, chunk_rows: int = 100_000,
         return
     source = load_source(spec, label_column=label_column)
     for a in range(0, len(source.X), chunk_rows):
-        X = source.X.iloc[a : a + chunk_rows] if isinstance(source.X, pd.DataFrame) else source.X[a : a + chunk_rows]
-        yield source.ids[a : a + chunk_rows], X
+        yield source.ids[a : a + chunk_rows], source.rows(slice(a, a + chunk_rows))
 
 
 def _split_label(chunk: pd.DataFrame, label_column: str | None, start: int) -> tuple[np.ndarray, pd.DataFrame]:

@@ -32,6 +32,17 @@ class Source:
     def is_image(self) -> bool:
         return isinstance(self.X, np.ndarray) and self.X.ndim >= 3
 
+    def rows(self, index: np.ndarray | slice) -> np.ndarray | pd.DataFrame:
+        """The rows ``index`` (positions) of ``X``, whether it is an array or a DataFrame."""
+        return self.X.iloc[index] if isinstance(self.X, pd.DataFrame) else self.X[index]
+
+    @property
+    def display_labels(self) -> np.ndarray | None:
+        """The labels as people read them: class names for image folders, the values themselves otherwise."""
+        if self.y is None or not self.class_names:
+            return self.y
+        return np.asarray(self.class_names, dtype=object)[np.asarray(self.y)]
+
 
 def load_source(
     spec: str | os.PathLike,

@@ -101,6 +101,12 @@ class AutoEncoderModel(nn.Module):
 
     def loss(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """Named batch-mean loss terms (each unweighted) and their weighted ``total``."""
+        return self.loss_and_code(x, observed)[0]
+
+    def loss_and_code(self, x: torch.Tensor, observed: torch.Tensor | None = None
+                      ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """:meth:`loss` and the batch's codes (the mean for Gaussian codes), for objectives that also shape the
+        code, without encoding the batch twice."""
         c = self.config
         x_in = self.corruption(x)
         contractive = c.contractive_weight > 0
@@ -127,7 +133,7 @@ class AutoEncoderModel(nn.Module):
             terms["contractive"] = penalty
             total = total + c.contractive_weight * terms["contractive"]
         terms["total"] = total
-        return terms
+        return terms, code.mean
 
 
 class EncoderModel(nn.Module):

@@ -38,22 +38,23 @@ def _log_assignment(z: torch.Tensor, centres: torch.Tensor, scale: float) -> tor
 
 
 def refine_toward_clusters(model: nn.Module, x: torch.Tensor, labels: np.ndarray, *, epochs: int, weight: float,
-                           seed: int, device: torch.device, verbose: int = 0) -> list[dict[str, float]]:
+                           seed: int, device: torch.device, observed: torch.Tensor | None = None,
+                           verbose: int = 0) -> list[dict[str, float]]:
     """Train ``model`` (an ``AutoEncoderModel``) in place on ``x`` with reconstruction + ``weight`` x the cluster term.
 
-    ``weight`` is relative to the reconstruction loss before refinement, so it means the same whatever the loss's
+    ``observed`` masks missing cells out of the reconstruction term, as in training. ``weight`` is relative to the reconstruction loss before refinement, so it means the same whatever the loss's
     scale (a sum over 784 pixels or over 10 columns). Returns one row of mean loss terms per epoch.
     """
     present, targets = np.unique(labels, return_inverse=True)
-    model.to(device).train()
+    model.to(device).eval()
     x = x.to(device)
+    observed = None if observed is None else observed.to(device)
     t = torch.from_numpy(targets).long().to(device)
     with torch.no_grad():
-        model.eval()
         z = torch.cat([model.encode(x[i : i + 8192]) for i in range(0, len(x), 8192)])
-        probe = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:4096].to(device)]
-        recon0 = float(model.loss(probe)["total"])
-        model.train()
+        sample = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:4096].to(device)
+        recon0 = float(model.loss(x[sample], None if observed is None else observed[sample])["total"])
+    model.train()
     # Distances in units of the code's spread keep the kernel's sharpness the same for any code scale.
     scale = float(z.var(dim=0).mean().sqrt().clamp(min=1e-8))
     centres = nn.Parameter(torch.stack([z[t == j].mean(dim=0) for j in range(present.size)]) / scale)
@@ -69,8 +70,9 @@ def refine_toward_clusters(model: nn.Module, x: torch.Tensor, labels: np.ndarray
             sums, batches = np.zeros(2), 0
             for i in range(0, len(x), BATCH):
                 rows = order[i : i + BATCH]
-                recon = model.loss(x[rows])["total"]
-                log_q = _log_assignment(model.encode(x[rows]), centres, scale)
+                terms, codes = model.loss_and_code(x[rows], None if observed is None else observed[rows])
+                recon = terms["total"]
+                log_q = _log_assignment(codes, centres, scale)
                 cluster = -log_q.gather(1, t[rows, None]).mean()
                 optimiser.zero_grad(set_to_none=True)
                 (recon + gamma * cluster).backward()

@@ -5,12 +5,8 @@
 >>> codes = AutoEncoder(kind="conv", latent_dim=8, max_iter=2, random_state=0).fit(X).transform(X)
 """
 
-from . import datasets
-from .anomaly import AnomalyDetector
-from .autoencoder import AutoEncoder
-from .cluster import Clusterer
-from .encoder import Encoder
-from .presets import KINDS
+from .data import datasets
+from .estimators import KINDS, AnomalyDetector, AutoEncoder, Clusterer, Encoder, load
 
-__all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "KINDS", "datasets"]
-__version__ = "0.1.0"
+__all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "KINDS", "datasets", "load"]
+__version__ = "0.2.0"

@@ -1,4 +1,7 @@
-"""Small helpers used across aekit, written once (atomic writes, devices, seeds, powers of two)."""
+"""Small helpers used across aekit, written once: atomic writes, JSON reading, powers of two.
+
+Torch-free on purpose: the report layer and the data readers use these without importing torch.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import torch
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
@@ -54,18 +56,6 @@ def read_json(path: str | os.PathLike, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{what} at {path} is not valid JSON ({exc}); the file is damaged or not an aekit file") from exc
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """Map ``"auto"`` to CUDA when available, else CPU; check that an explicit CUDA request can be met."""
-    if isinstance(device, torch.device):
-        return device
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available; use device='cpu' or 'auto'")
-    return dev
 
 
 def next_pow2(x: float) -> int:

@@ -1,9 +1,12 @@
-"""Reading user data: tables (CSV/Parquet) into encoded matrices, and image folders into arrays."""
+"""Data layer: built-in datasets (a registry), reading tables and image folders, the input mapping from user data
+to model arrays, and the batch sources the Trainer iterates over."""
 
 from __future__ import annotations
 
-from aekit.data.files import read_table
-from aekit.data.images import load_image_folder
-from aekit.data.tabular import TabularPreprocessor
+from . import datasets
+from .batches import Batch, TensorBatches
+from .files import read_table
+from .images import load_image_folder
+from .tabular import TabularPreprocessor
 
-__all__ = ["TabularPreprocessor", "load_image_folder", "read_table"]
+__all__ = ["Batch", "TabularPreprocessor", "TensorBatches", "datasets", "load_image_folder", "read_table"]

@@ -75,3 +75,43 @@ class RankGaussScaler:
         obj.targets_ = [np.asarray(t, dtype=np.float64) for t in d["targets"]]
         obj.spread_ = np.asarray(d["spread"], dtype=np.float64)
         return obj
+
+
+class StandardColumnScaler:
+    """Mean/std scaling with constant columns left unscaled (scale 1), state as plain arrays.
+
+    Unlike scikit-learn's ``StandardScaler`` its state is JSON (``to_dict``), so a saved detector needs no pickle,
+    and it keeps float64 state so a JSON round trip gives identical scores.
+    """
+
+    FORMAT = "aekit.standard-scaler/1"
+
+    def fit(self, x: np.ndarray) -> StandardColumnScaler:
+        x = np.asarray(x, dtype=np.float64)
+        self.mean_ = x.mean(axis=0)
+        std = x.std(axis=0)
+        self.scale_ = np.where(std > 0, std, 1.0)
+        return self
+
+    def transform(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean_) / self.scale_).astype(np.float32)
+
+    def to_dict(self) -> dict:
+        return {"format": self.FORMAT, "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StandardColumnScaler:
+        obj = cls()
+        obj.mean_, obj.scale_ = np.asarray(d["mean"]), np.asarray(d["scale"])
+        return obj
+
+
+def scaler_from_dict(d: dict | None) -> RankGaussScaler | StandardColumnScaler | None:
+    """Rebuild whichever column scaler wrote ``d`` (by its ``format`` field); ``None`` stays ``None``."""
+    if d is None:
+        return None
+    if d.get("format") == FORMAT:
+        return RankGaussScaler.from_dict(d)
+    if d.get("format") == StandardColumnScaler.FORMAT:
+        return StandardColumnScaler.from_dict(d)
+    raise ValueError(f"unknown column scaler format {d.get('format')!r}")

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import datasets
+from . import datasets
 from .files import TABLE_SUFFIXES, read_table
 from .images import load_image_folder
 

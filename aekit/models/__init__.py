@@ -1,17 +1,25 @@
-"""Torch layer: the parts of an autoencoder and the one model that composes them."""
+"""Torch layer: the parts of an autoencoder (each in a registry, each with its own config and loss terms) and
+the one model that composes them."""
 
-from .autoencoder import AutoEncoderModel, EncoderModel, ModelConfig
+from .autoencoder import AutoEncoderModel, EncoderModel
 from .bottleneck import BOTTLENECKS, Code, gaussian_kl
+from .config import ModelConfig
 from .corruption import CORRUPTIONS
+from .encoders import ENCODERS
 from .likelihood import LIKELIHOODS
+from .parts import Term
+from .regularizers import REGULARIZERS
 
 __all__ = [
     "AutoEncoderModel",
     "BOTTLENECKS",
     "CORRUPTIONS",
     "Code",
+    "ENCODERS",
     "EncoderModel",
     "LIKELIHOODS",
     "ModelConfig",
+    "REGULARIZERS",
+    "Term",
     "gaussian_kl",
 ]

@@ -7,16 +7,23 @@ reconstruction and scoring always see the data as given.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from ..registry import Registry
+from .parts import resolve
 
 CORRUPTIONS: Registry[type[nn.Module]] = Registry("corruption")
 
 
 class Corruption(nn.Module):
     """Shared gate: corrupt with strength ``level`` in training mode only; subclasses implement ``corrupt``."""
+
+    @dataclass
+    class Config:
+        level: float = 0.0
 
     def __init__(self, level: float) -> None:
         super().__init__()
@@ -55,6 +62,12 @@ class SaltAndPepperNoise(Corruption):
     The extremes default to 0 and 1, the range of images scaled to [0, 1].
     """
 
+    @dataclass
+    class Config:
+        level: float = 0.0
+        low: float = 0.0
+        high: float = 1.0
+
     def __init__(self, level: float, low: float = 0.0, high: float = 1.0) -> None:
         super().__init__(level)
         self.low, self.high = float(low), float(high)
@@ -65,8 +78,12 @@ class SaltAndPepperNoise(Corruption):
         return torch.where((u >= self.level / 2) & (u < self.level), torch.full_like(x, self.high), x)
 
 
-def build_corruption(name: str | None, level: float) -> nn.Module:
-    """The corruption module for ``name``, or an identity when no corruption is asked for."""
-    if name is None or name == "none":
+def build_corruption(spec: dict | str | None, level: float | None = None) -> nn.Module:
+    """The corruption module for a spec (``{"name": "gaussian", "level": 0.5}``) or a name and level; an identity
+    when no corruption is asked for."""
+    if spec is None or spec == "none":
         return nn.Identity()
-    return CORRUPTIONS.get(name)(level)
+    if isinstance(spec, str):
+        spec = {"name": spec, "level": 0.0 if level is None else level}
+    cls, config = resolve(CORRUPTIONS, spec)
+    return cls(**vars(config))

@@ -11,6 +11,8 @@ missing values from the sum. ``mean`` turns decoder outputs into a reconstructio
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -22,6 +24,9 @@ LIKELIHOODS: Registry[type[nn.Module]] = Registry("loss")
 
 class Likelihood(nn.Module):
     """Shared interface: ``nll`` per sample, ``batch_nll`` its batch mean, ``mean`` the reconstruction."""
+
+    def __init__(self, config: object = None) -> None:
+        super().__init__()
 
     def nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
@@ -42,8 +47,6 @@ def _masked_sum(per_value: torch.Tensor, observed: torch.Tensor | None) -> torch
 
 @LIKELIHOODS.register("mse")
 class GaussianLikelihood(Likelihood):
-    def __init__(self, blocks: list[dict] | None = None) -> None:
-        super().__init__()
 
     def nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         return _masked_sum(0.5 * (params.flatten(1) - x.flatten(1)).pow(2), observed)
@@ -60,8 +63,6 @@ class GaussianLikelihood(Likelihood):
 
 @LIKELIHOODS.register("bce")
 class BernoulliLikelihood(Likelihood):
-    def __init__(self, blocks: list[dict] | None = None) -> None:
-        super().__init__()
 
     def nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         bce = F.binary_cross_entropy_with_logits(params.flatten(1), x.flatten(1), reduction="none")
@@ -83,8 +84,13 @@ class MixedTabularLikelihood(Likelihood):
     ``blocks`` is the preprocessor's layout: ``[{"type": "numeric" | "categorical", "start": i, "stop": j}, ...]``.
     """
 
-    def __init__(self, blocks: list[dict] | None = None) -> None:
+    @dataclass
+    class Config:
+        blocks: list[dict] = field(default_factory=list)
+
+    def __init__(self, config: Config) -> None:
         super().__init__()
+        blocks = config.blocks
         if not blocks:
             raise ValueError("loss='mixed' needs the column layout of a table; fit on a DataFrame or CSV/Parquet file")
         self.numeric = [(b["start"], b["stop"]) for b in blocks if b["type"] == "numeric"]

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.batches import Batch, TensorBatches
 from ..models.autoencoder import AutoEncoderModel
 from .trainer import Trainer, TrainConfig
 
@@ -34,10 +35,11 @@ class _ShallowAE(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.enc_act(self.enc(x))
 
-    def loss(self, x: torch.Tensor, observed: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
+        x = batch.x
         out = self.dec(self.encode(x))
         if self.nll is not None:
-            recon = self.nll(out, x, observed)
+            recon = self.nll(out, x, batch.observed)
         else:
             recon = 0.5 * F.mse_loss(self.dec_act(out), x, reduction="none").sum(dim=1).mean()
         return {"recon": recon, "total": recon}
@@ -45,29 +47,32 @@ class _ShallowAE(nn.Module):
 
 def pretrain_layerwise(
     model: AutoEncoderModel,
-    x: torch.Tensor,
-    x_val: torch.Tensor | None,
+    train: TensorBatches,
+    val: TensorBatches | None,
     config: TrainConfig,
     device: torch.device,
-    observed: torch.Tensor | None = None,
 ) -> list[list[dict[str, float]]]:
-    """Pre-train every layer of an MLP autoencoder greedily; returns each stage's history."""
-    if model.config.encoder != "mlp" or model.config.bottleneck != "deterministic":
+    """Pre-train every layer of an MLP autoencoder greedily; returns each stage's history.
+
+    Inner stages train on the codes of the layers below (no mask: every code is observed)."""
+    if model.config.encoder["name"] != "mlp" or model.config.bottleneck["name"] != "deterministic":
         raise ValueError("layer-wise pre-training needs an MLP encoder with a deterministic code (kind='stacked')")
     enc_layers = list(model.encoder.layers) + [model.bottleneck.linear]
     enc_acts = [model.encoder.act] * len(model.encoder.layers) + [model.bottleneck.act]
     dec_layers = list(model.decoder.layers)[::-1]  # dec_layers[i] mirrors enc_layers[i]
     histories = []
-    h, h_val = x.flatten(1), None if x_val is None else x_val.flatten(1)
+    h = TensorBatches(train.x.flatten(1), train.observed)
+    h_val = None if val is None else TensorBatches(val.x.flatten(1), val.observed)
     for i, (enc, enc_act, dec) in enumerate(zip(enc_layers, enc_acts, dec_layers)):
         first = i == 0
         stage = _ShallowAE(enc, enc_act, dec, None if first else model.decoder.act,
                            nll=model.likelihood.batch_nll if first else None)
-        result = Trainer(stage, replace(config, checkpoint_path=None, seed=config.seed + i), device).fit(
-            h, h_val, observed=observed if first else None)
+        stage_config = replace(config, checkpoint_path=None, seed=config.seed + i,
+                               progress_label=f"pre-training layer {i + 1}")
+        result = Trainer(stage, stage_config, device).fit(h, h_val)
         logger.info("pre-trained layer %d/%d: %s", i + 1, len(enc_layers), result.stop_reason)
         histories.append(result.history)
         with torch.no_grad():
-            h = stage.encode(h.to(device)).cpu()
-            h_val = None if h_val is None else stage.encode(h_val.to(device)).cpu()
+            h = TensorBatches(stage.encode(h.x.to(device)).cpu())
+            h_val = None if h_val is None else TensorBatches(stage.encode(h_val.x.to(device)).cpu())
     return histories

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data.tabular import TabularPreprocessor
-from .data.validation import as_numeric_array, check_finite, check_shape
+from .tabular import TabularPreprocessor
+from .validation import as_numeric_array, check_finite, check_shape
 
 FORMAT = "aekit.input/1"
 

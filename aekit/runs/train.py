@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .autoencoder import AutoEncoder
-from .data.sources import Source
-from .encoder import predict_batches
-from .report import write_report
+from ..data.sources import Source
+from ..estimators import AutoEncoder
+from ..report import write_report
 
 logger = logging.getLogger("aekit")
 REPORT = "report.html"
@@ -44,21 +43,15 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
     if source.is_image:
         images = (X[:16], ae.reconstruct(X[:16]))
     else:
-        x, observed = ae.input_.transform(X)
-        x_rec = predict_batches(ae.model_.reconstruct, x, ae.device_).reshape(len(x), -1)
-        sq = (x_rec - x.reshape(len(x), -1)) ** 2
-        if observed is not None:
-            sq = np.where(observed > 0, sq, np.nan)
-        names = ae.input_.feature_names or [f"x{i}" for i in range(sq.shape[1])]
-        feature_errors = (names, np.nanmean(sq, axis=0))
+        feature_errors = (ae.model_feature_names, np.nanmean(ae.feature_errors(X), axis=0))
     labels = None if source.y is None else source.display_labels[rows]
     summary = {
         "data": f"{source.name} {tuple(np.shape(source.X))}",
         "kind": ae.kind,
-        "encoder": ae.config_.encoder,
-        "hidden": ae.config_.hidden,
+        "encoder": ae.config_.encoder["name"],
+        "hidden": tuple(ae.config_.encoder["hidden"]),
         "latent dim": ae.config_.latent_dim,
-        "loss": ae.config_.loss,
+        "loss": ae.config_.likelihood["name"],
         "epochs run": ae.n_iter_,
         "best validation loss": ae.best_loss_,
         "stop reason": ae.stop_reason_,

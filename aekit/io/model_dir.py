@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from ._utils import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
+from .._utils import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 
 CONFIG, WEIGHTS, PREPROCESS, HISTORY = "config.json", "model.safetensors", "preprocess.json", "history.csv"
 
@@ -41,16 +41,24 @@ def write_model_dir(
     return path
 
 
-def read_model_dir(path: str | os.PathLike, expected_format: str | tuple[str, ...]) -> dict:
-    """Read a model directory: ``{"config", "state_dict", "preprocess", "history"}``."""
+def read_config(path: str | os.PathLike) -> dict:
+    """The ``config.json`` of a model directory, checked to be a JSON object with a ``format`` string."""
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"model directory not found: {path}")
     config = read_json(path / CONFIG, "model config")
+    if not isinstance(config, dict) or not isinstance(config.get("format"), str):
+        raise ValueError(f"{path / CONFIG} has no 'format' field; it was not written by aekit")
+    return config
+
+
+def read_model_dir(path: str | os.PathLike, expected_format: str | tuple[str, ...]) -> dict:
+    """Read a model directory: ``{"config", "state_dict", "preprocess", "history"}``."""
+    path = Path(path)
+    config = read_config(path)
     formats = (expected_format,) if isinstance(expected_format, str) else expected_format
-    if not isinstance(config, dict) or config.get("format") not in formats:
-        found = config.get("format") if isinstance(config, dict) else None
-        raise ValueError(f"{path / CONFIG} has format {found!r}; expected one of {list(formats)}")
+    if config["format"] not in formats:
+        raise ValueError(f"{path / CONFIG} has format {config['format']!r}; expected one of {list(formats)}")
     weights = path / WEIGHTS
     if not weights.is_file():
         raise FileNotFoundError(f"model weights not found: {weights}")

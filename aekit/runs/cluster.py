@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import normalized_mutual_info_score
 
-from .cluster import Clusterer
-from .data.chunks import ChunkWriter
-from .data.sources import Source
-from .metrics import cluster_accuracy
-from .report import cluster_examples_png, code_map_png, png_img_tag, write_report
+from ..data.chunks import ChunkWriter
+from ..data.sources import Source
+from ..estimators import Clusterer
+from ..metrics import cluster_accuracy
+from ..report import cluster_examples_png, code_map_png, png_img_tag, write_report
 
 MAP_ROWS = 5000  # rows drawn in the report's maps: readable, and the 2-D UMAP stays quick
 EXAMPLES_PER_CLUSTER = 10
@@ -91,9 +91,8 @@ def _write_report(clusterer: Clusterer, source: Source, clusters: np.ndarray, co
 def _profile_table(clusterer: Clusterer, source: Source, clusters: np.ndarray) -> str:
     """Per cluster: size and the features whose mean (after the model's scaling) sits furthest from the rest."""
     ae = clusterer.autoencoder_
-    x, _ = ae.input_.transform(source.X)
-    x = x.reshape(len(x), -1).astype(np.float64)
-    names = ae.input_.feature_names or [f"x{i}" for i in range(x.shape[1])]
+    x = ae.model_space(source.X).astype(np.float64)
+    names = ae.model_feature_names
     spread = x.std(axis=0)
     spread[spread == 0] = 1.0
     rows = []

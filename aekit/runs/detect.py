@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .anomaly import AnomalyDetector
-from .data.chunks import ChunkWriter, iter_chunks
-from .data.sources import Source
-from .report import png_img_tag, score_histogram_png, write_report
+from ..data.chunks import ChunkWriter, iter_chunks
+from ..data.sources import Source
+from ..estimators import AnomalyDetector
+from ..report import png_img_tag, score_histogram_png, write_report
 
 REPORT = "report.html"
 

@@ -10,33 +10,54 @@ from __future__ import annotations
 import logging
 import math
 import os
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import fields, replace
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
-from ._input import InputAdapter, check_n_features
-from ._utils import resolve_device
-from .encoder import Encoder, predict_batches
-from .io import read_model_dir, write_model_dir
-from .models import AutoEncoderModel, ModelConfig
-from .models.corruption import CORRUPTIONS
-from .models.flops import forward_macs
-from .presets import KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim, default_training, preset
-from .training import Trainer, TrainConfig
-from .training.layerwise import pretrain_layerwise
+from ..data.batches import TensorBatches
+from ..data.input import InputAdapter
+from ..models import (
+    BOTTLENECKS,
+    CORRUPTIONS,
+    ENCODERS,
+    LIKELIHOODS,
+    REGULARIZERS,
+    AutoEncoderModel,
+    ModelConfig,
+)
+from ..models.activations import ACTIVATIONS
+from ..models.flops import forward_macs
+from ..models.inference import predict_batches
+from ..models.parts import resolve
+from ..registry import Registry
+from ..training import Trainer, TrainConfig, default_training, resolve_device
+from ..training.layerwise import pretrain_layerwise
+from .base import ModelEstimator, RegistryOptions, register_format
+from .encoder import Encoder
+from .presets import KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim, preset
 
 logger = logging.getLogger("aekit")
-FORMAT = "aekit.autoencoder/1"
 
 
-class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+def _settings_for(registry: Registry, name: str, candidates: dict[str, Any]) -> dict[str, Any]:
+    """The spec of part ``name`` with those ``candidates`` (flat estimator settings) that the part takes."""
+    cls, _ = resolve(registry, name)
+    taken = {f.name for f in fields(cls.Config)} if hasattr(cls, "Config") else set()
+    return {"name": name, **{k: v for k, v in candidates.items() if k in taken and v is not None}}
+
+
+@register_format
+class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstimator):
     """An autoencoder of any kind, trained on arrays, images or tables, with scikit-learn's API.
 
     ``transform`` encodes, ``inverse_transform`` decodes, ``reconstruct`` does both, and
@@ -129,15 +150,18 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     (1797, 8)
     """
 
+    FORMAT = "aekit.autoencoder/2"
+    LEGACY_FORMATS = ("aekit.autoencoder/1",)
+
     _parameter_constraints: dict = {
         "kind": [StrOptions(set(KINDS))],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
-        "activation": [StrOptions({"relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid"})],
-        "encoder": [StrOptions({"mlp", "conv"}), None],
-        "bottleneck": [StrOptions({"deterministic", "gaussian"}), None],
-        "loss": [StrOptions({"auto", "mse", "bce", "mixed"})],
-        "corruption": [StrOptions(set(CORRUPTIONS.names()) | {"none"}), None],
+        "activation": [RegistryOptions(ACTIVATIONS)],
+        "encoder": [RegistryOptions(ENCODERS), None],
+        "bottleneck": [RegistryOptions(BOTTLENECKS), None],
+        "loss": [RegistryOptions(LIKELIHOODS, extra=("auto",))],
+        "corruption": [RegistryOptions(CORRUPTIONS, extra=("none",)), None],
         "noise_level": [Interval(Real, 0, None, closed="left"), None],
         "sparsity": [StrOptions({"l1", "kl"}), None],
         "sparsity_weight": [Interval(Real, 0, None, closed="left"), None],
@@ -249,25 +273,32 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if corruption == "gaussian" and self.noise_level is None:
             level *= float(x.std()) or 1.0
         sparsity = pick("sparsity")
+        bottleneck = _settings_for(BOTTLENECKS, pick("bottleneck", "deterministic"),
+                                   {"beta": float(pick("beta", 1.0)),
+                                    "activation": "sigmoid" if sparsity == "kl" else None})
+        if sparsity == "kl" and bottleneck.get("activation") != "sigmoid":
+            raise ValueError(f"sparsity='kl' needs codes in (0, 1) (a sigmoid code), which the "
+                             f"{bottleneck['name']!r} bottleneck does not give; use sparsity='l1'")
+        regularizers = []
+        if sparsity is not None:
+            weight = self.sparsity_weight if self.sparsity_weight is not None else SPARSITY_WEIGHTS[sparsity]
+            regularizers.append(_settings_for(REGULARIZERS, f"sparsity-{sparsity}",
+                                              {"weight": float(weight), "target": float(self.sparsity_target)}))
+        contractive = float(pick("contractive_weight", 0.0))
+        if contractive > 0:
+            regularizers.append({"name": "contractive", "weight": contractive})
         return ModelConfig(
             input_shape=shape,
             latent_dim=int(latent),
-            encoder=encoder,
-            hidden=hidden,
-            activation=self.activation,
-            bottleneck=pick("bottleneck", "deterministic"),
-            code_activation="sigmoid" if sparsity == "kl" else None,
-            loss=loss,
-            blocks=adapter.blocks,
-            corruption=corruption,
-            noise_level=float(level),
-            beta=float(pick("beta", 1.0)),
-            sparsity=sparsity,
-            sparsity_weight=float(self.sparsity_weight if self.sparsity_weight is not None
-                                  else SPARSITY_WEIGHTS.get(sparsity, 0.0)),
-            sparsity_target=float(self.sparsity_target),
-            contractive_weight=float(pick("contractive_weight", 0.0)),
+            encoder={"name": encoder, "hidden": list(hidden), "activation": self.activation},
+            bottleneck=bottleneck,
+            likelihood=_settings_for(LIKELIHOODS, loss, {"blocks": adapter.blocks}),
+            corruption=None if corruption is None else {"name": corruption, "level": float(level)},
+            regularizers=regularizers,
         )
+
+    def _seed(self) -> int:
+        return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None, *, resume: bool = False) -> AutoEncoder:
@@ -280,27 +311,23 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         resume : bool, default=False
             Continue from the checkpoint in ``checkpoint_dir`` (same data and parameters as the crashed run).
         """
-        adapter = InputAdapter.fit(X)
-        self._set_input_attributes(X, adapter, reset=True)
+        adapter = self._fit_input(X)
         x, observed = adapter.transform(X)
-        self.input_ = adapter
         self.config_ = self._resolve_config(adapter, x)
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        seed = self._seed()
         self.device_ = resolve_device(self.device)
 
         # Seeded split into training and validation rows.
         n = len(x)
         n_val = int(n * self.validation_fraction) if self.early_stopping and n >= 10 else 0
         order = np.random.default_rng(seed).permutation(n)
-        tr, va = order[n_val:], order[:n_val]
+        data = TensorBatches.from_numpy(x, observed)
+        train, val = data.subset(order[n_val:]), (data.subset(order[:n_val]) if n_val else None)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
-        defaults = default_training(len(tr), self.batch_size, self.max_iter, macs)
-        ckpt = None
-        if self.checkpoint_dir is not None:
-            ckpt = str(Path(self.checkpoint_dir) / "checkpoint.safetensors")
+        defaults = default_training(len(train), self.batch_size, self.max_iter, macs)
         train_config = TrainConfig(
             max_epochs=defaults.max_epochs,
             batch_size=defaults.batch_size,
@@ -311,19 +338,15 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             loss_threshold=self.loss_threshold,
             seed=seed,
             verbose=int(self.verbose),
-            checkpoint_path=ckpt,
+            checkpoint_path=None if self.checkpoint_dir is None else
+            str(Path(self.checkpoint_dir) / "checkpoint.safetensors"),
         )
-        xt = torch.from_numpy(np.ascontiguousarray(x))
-        ot = None if observed is None else torch.from_numpy(observed)
-        x_tr, x_va = xt[tr], (xt[va] if n_val else None)
-        o_tr = None if ot is None else ot[tr]
-        o_va = None if ot is None or not n_val else ot[va]
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
         if pretrain and not resume:
             stage_config = replace(train_config, max_epochs=max(5, train_config.max_epochs // 5))
-            self.pretrain_history_ = pretrain_layerwise(self.model_, x_tr, x_va, stage_config, self.device_, o_tr)
-        result = Trainer(self.model_, train_config, self.device_).fit(x_tr, x_va, o_tr, o_va, resume=resume)
+            self.pretrain_history_ = pretrain_layerwise(self.model_, train, val, stage_config, self.device_)
+        result = Trainer(self.model_, train_config, self.device_).fit(train, val, resume=resume)
         self.history_ = result.history
         self.loss_curve_ = [row["train_total"] for row in result.history]
         self.best_loss_ = result.best_loss
@@ -333,20 +356,28 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._n_features_out = self.config_.latent_dim
         return self
 
-    def _set_input_attributes(self, X: object, adapter: InputAdapter, reset: bool) -> None:
-        """scikit-learn's bookkeeping: ``n_features_in_`` and, for DataFrames, ``feature_names_in_``."""
-        _check_feature_names(self, X, reset=reset)
-        if reset:
-            pre = adapter.preprocessor
-            self.n_features_in_ = len(pre.columns) if pre is not None else math.prod(adapter.sample_shape)
+    def fine_tune(self, X: object, y: object = None, *,
+                  objective: Callable[[AutoEncoderModel, TensorBatches], nn.Module] | None = None,
+                  max_iter: int = 10, batch_size: int = 256, learning_rate: float = 1e-4) -> list[dict[str, float]]:
+        """Train the fitted model further on ``X`` under ``objective`` (default: its own loss); returns the history.
+
+        ``objective(model, data)`` builds a module whose ``loss(batch)`` the Trainer minimises; ``data`` holds ``X``
+        in model space with ``y`` (integers) as each row's ``target``. This is how a task adds a term to the
+        autoencoder's training (the Clusterer's pull towards its clusters) without a training loop of its own.
+        Constant learning rate, no early stopping; seeded by ``random_state``.
+        """
+        x, observed = self._model_input(X)
+        target = None if y is None else np.asarray(y, dtype=np.int64)
+        data = TensorBatches.from_numpy(x, observed, target)
+        module = self.model_ if objective is None else objective(self.model_, data)
+        config = TrainConfig(max_epochs=max_iter, batch_size=batch_size, learning_rate=learning_rate,
+                             lr_schedule="constant", early_stopping=False, seed=self._seed(),
+                             verbose=int(self.verbose), progress_label="fine-tuning")
+        history = Trainer(module, config, self.device_).fit(data).history
+        self.model_.eval()
+        return history
 
     # ------------------------------------------------------------------------------------------- predict
-    def _model_input(self, X: object) -> tuple[np.ndarray, np.ndarray | None]:
-        check_is_fitted(self)
-        self._set_input_attributes(X, self.input_, reset=False)
-        check_n_features(self, X)
-        return self.input_.transform(X)
-
     def transform(self, X: object) -> np.ndarray:
         """Codes ``(n, latent_dim)`` (the mean code for VAEs), float32."""
         x, _ = self._model_input(X)
@@ -365,17 +396,34 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         x, _ = self._model_input(X)
         return self.input_.inverse(predict_batches(self.model_.reconstruct, x, self.device_))
 
-    def reconstruction_error(self, X: object) -> np.ndarray:
-        """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
+    def model_space(self, X: object) -> np.ndarray:
+        """``X`` as the model sees it, flattened to ``(n, d)``: scaled and one-hot encoded for tables (names in
+        :attr:`model_feature_names`), pixels for images. Missing cells are 0."""
+        x, _ = self._model_input(X)
+        return x.reshape(len(x), -1)
 
-        Tables fitted from DataFrames are compared after scaling and one-hot encoding; missing cells are left out.
-        """
+    @property
+    def model_feature_names(self) -> list[str]:
+        """Names of the model-space features (one-hot columns as ``column=value``)."""
+        check_is_fitted(self)
+        return self.input_.feature_names or [f"x{i}" for i in range(math.prod(self.config_.input_shape))]
+
+    def feature_errors(self, X: object) -> np.ndarray:
+        """Squared reconstruction error of every model-space feature, ``(n, d)`` float64; NaN for missing cells."""
         x, observed = self._model_input(X)
         x_hat = predict_batches(self.model_.reconstruct, x, self.device_)
         sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
-        if observed is None:
-            return sq.mean(axis=1)
-        return (sq * observed).sum(axis=1) / np.maximum(observed.sum(axis=1), 1)
+        return sq if observed is None else np.where(observed > 0, sq, np.nan)
+
+    def reconstruction_error(self, X: object) -> np.ndarray:
+        """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
+
+        Tables fitted from DataFrames are compared after scaling and one-hot encoding; missing cells are left out
+        (a row with nothing observed scores 0).
+        """
+        sq = self.feature_errors(X)
+        seen = ~np.isnan(sq)
+        return np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
 
     def score(self, X: object, y: object = None) -> float:
         """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""
@@ -388,50 +436,43 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         check_is_fitted(self)
         return Encoder.from_autoencoder(self.model_, self.input_, self.device_)
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write ``config.json``, ``model.safetensors``, ``preprocess.json`` and ``history.csv`` to ``path``."""
-        check_is_fitted(self)
-        params = {k: (str(v) if isinstance(v, os.PathLike) else v) for k, v in self.get_params().items()}
-        if not isinstance(params["random_state"], (int, type(None))):
-            params["random_state"] = None
-        if params["hidden_dims"] is not None:
-            params["hidden_dims"] = [int(h) for h in params["hidden_dims"]]
-        config = {
-            "format": FORMAT,
-            "params": params,
-            "model": self.config_.to_dict(),
-            "fitted": {"best_loss": self.best_loss_, "n_iter": self.n_iter_, "stop_reason": self.stop_reason_,
-                       "n_features_in": self.n_features_in_,
-                       "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None},
+    def _state(self) -> dict[str, Any]:
+        return {
+            "config": {"model": self.config_.to_dict(), "best_loss": self.best_loss_, "n_iter": self.n_iter_,
+                       "stop_reason": self.stop_reason_},
+            "tensors": self.model_.state_dict(),
+            "preprocess": {"input": self.input_.to_dict()},
+            "history": self.history_,
         }
-        return write_model_dir(path, config=config, state_dict=self.model_.state_dict(),
-                               preprocess=self.input_.to_dict(), history=self.history_)
+
+    def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
+        fitted = saved["config"]["fitted"]
+        self._set_model(ModelConfig.from_dict(fitted["model"]), saved["state_dict"],
+                        InputAdapter.from_dict(saved["preprocess"]["input"]), device)
+        self.history_ = saved["history"]
+        self.loss_curve_ = [row.get("train_total", math.nan) for row in self.history_]
+        self.best_loss_, self.n_iter_, self.stop_reason_ = fitted["best_loss"], fitted["n_iter"], fitted["stop_reason"]
+
+    def _set_model(self, config: ModelConfig, state_dict: dict[str, torch.Tensor], adapter: InputAdapter,
+                   device: str) -> None:
+        self.config_ = config
+        self.model_ = AutoEncoderModel(config)
+        self.model_.load_state_dict(state_dict)
+        self.device_ = resolve_device(device)
+        self.model_.to(self.device_).eval()
+        self.input_ = adapter
+        self.pretrain_history_ = []
+        self._n_features_out = config.latent_dim
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> AutoEncoder:
-        """Load a directory written by :meth:`save`. Reads JSON and safetensors only; never executes code."""
-        saved = read_model_dir(path, FORMAT)
-        config = saved["config"]
-        try:
-            est = cls(**{**config["params"], "device": device})
-            est.config_ = ModelConfig.from_dict(config["model"])
-            fitted = config["fitted"]
-            est.model_ = AutoEncoderModel(est.config_)
-            est.model_.load_state_dict(saved["state_dict"])
-        except (KeyError, TypeError, RuntimeError) as exc:
-            raise ValueError(f"{path} does not hold a consistent aekit AutoEncoder ({exc})") from exc
-        est.device_ = resolve_device(device)
-        est.model_.to(est.device_).eval()
-        est.input_ = InputAdapter.from_dict(saved["preprocess"])
-        est.history_ = saved["history"]
-        est.loss_curve_ = [row.get("train_total", math.nan) for row in est.history_]
-        est.best_loss_, est.n_iter_, est.stop_reason_ = fitted["best_loss"], fitted["n_iter"], fitted["stop_reason"]
-        est.n_features_in_ = fitted["n_features_in"]
-        if fitted.get("feature_names_in"):
-            est.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
-        est.pretrain_history_ = []
-        est._n_features_out = est.config_.latent_dim
-        return est
+    def describe(cls, config: dict) -> dict[str, Any]:
+        fitted, model = config.get("fitted", {}), config.get("fitted", {}).get("model", {})
+        return {**super().describe(config), "kind": config.get("params", {}).get("kind"),
+                "encoder": model.get("encoder", {}).get("name"), "hidden": model.get("encoder", {}).get("hidden"),
+                "input shape": model.get("input_shape"), "latent dim": model.get("latent_dim"),
+                "bottleneck": model.get("bottleneck", {}).get("name"), "loss": model.get("likelihood", {}).get("name"),
+                "epochs run": fitted.get("n_iter"), "best loss": fitted.get("best_loss"),
+                "stop reason": fitted.get("stop_reason")}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -28,14 +28,19 @@ import tempfile
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["available", "data_home", "load", "parse_idx"]
+from ..registry import Registry
 
-#: Names accepted by :func:`load` besides a path ending in ``.npz``.
-_NAMES = ("digits", "fashion-mnist", "mnist")
+__all__ = ["DATASETS", "available", "data_home", "load", "parse_idx"]
+
+#: Built-in datasets by name: each entry loads ``(X, y)`` for a ``split``. A new dataset is one registered
+#: loader; :func:`available`, :func:`load` and the CLI's help read this table.
+DATASETS: Registry[Callable[[str | None], tuple[np.ndarray, np.ndarray | None]]] = Registry("dataset")
 
 #: Files of one split: (images file, labels file).
 _SPLIT_FILES = {
@@ -101,7 +106,7 @@ def available() -> list[str]:
     A path ending in ``.npz`` (ADBench format) is accepted too; it is not listed because it is not a
     name but a file.
     """
-    return list(_NAMES)
+    return DATASETS.names()
 
 
 def data_home() -> Path:
@@ -154,14 +159,11 @@ def load(name: str, *, split: str | None = None) -> tuple[np.ndarray, np.ndarray
         _check_no_split(text, split)
         return _load_npz(Path(text))
     key = text.strip().lower()
-    if key == "digits":
-        _check_no_split("digits", split)
-        return _load_digits()
-    if key in _CHECKSUMS:
-        return _load_idx_dataset(key, split)
-    raise ValueError(
-        f"unknown dataset {text!r}; available: {', '.join(available())}, or a path ending in '.npz'"
-    )
+    if key not in DATASETS:
+        raise ValueError(
+            f"unknown dataset {text!r}; available: {', '.join(available())}, or a path ending in '.npz'"
+        )
+    return DATASETS.get(key)(split)
 
 
 def parse_idx(raw: bytes, *, source: str = "<bytes>") -> np.ndarray:
@@ -220,8 +222,11 @@ def _check_no_split(name: str, split: str | None) -> None:
         raise ValueError(f"dataset {name!r} has no splits; pass split=None or 'all', got {split!r}")
 
 
-def _load_digits() -> tuple[np.ndarray, np.ndarray]:
+@DATASETS.register("digits")
+def _load_digits(split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
+
+    _check_no_split("digits", split)
 
     bunch = load_digits()
     X = (np.asarray(bunch.images, dtype=np.float32) / np.float32(16.0)).reshape(-1, 1, 8, 8)
@@ -272,6 +277,10 @@ def _load_idx_dataset(name: str, split: str | None) -> tuple[np.ndarray, np.ndar
     if split not in _SPLIT_FILES:
         raise ValueError(f"dataset {name!r}: split must be 'train', 'test' or 'all', got {split!r}")
     return _load_idx_split(name, split)
+
+
+for _name in _CHECKSUMS:
+    DATASETS.register(_name)(partial(_load_idx_dataset, _name))
 
 
 def _load_idx_split(name: str, split: str) -> tuple[np.ndarray, np.ndarray]:

@@ -28,29 +28,25 @@ import math
 import os
 from numbers import Integral, Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._input import InputAdapter, check_n_features
-from ._utils import clip, next_pow2, resolve_device
+from .._utils import clip, next_pow2
+from ..data.input import InputAdapter
+from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_dict
+from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder
-from .data.scaling import FORMAT as RANKGAUSS_FORMAT
-from .data.scaling import RankGaussScaler
-from .encoder import predict_batches
-from .io import read_model_dir, write_model_dir
-from .models import AutoEncoderModel, ModelConfig
-
-FORMAT = "aekit.anomaly-detector/1"
-SCORE_BATCH = 8192  # rows per scoring batch: memory stays bounded however many rows are scored
+from .base import ModelEstimator, register_format, tensor
 
 
-class AnomalyDetector(BaseEstimator):
+@register_format
+class AnomalyDetector(ModelEstimator):
     """Unsupervised anomaly detection with an ensemble of autoencoders (PyOD's detector API).
 
     Scores: **higher = more anomalous**; labels: **1 = outlier, 0 = inlier** (PyOD's convention, not
@@ -88,6 +84,9 @@ class AnomalyDetector(BaseEstimator):
     labels_ : ndarray of shape (n_samples,)
         1 for training rows whose score exceeds ``threshold_``.
     """
+
+    FORMAT = "aekit.anomaly-detector/2"
+    LEGACY_FORMATS = ("aekit.anomaly-detector/1",)
 
     _parameter_constraints: dict = {
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
@@ -136,22 +135,14 @@ class AnomalyDetector(BaseEstimator):
     # ------------------------------------------------------------------------------------------ inputs
     def _scaled(self, X: object, reset: bool) -> np.ndarray:
         """User input -> the float32 matrix (or images) the members see."""
-        _check_feature_names(self, X, reset=reset)
-        if not reset:
-            check_n_features(self, X)
         if reset:
-            self.input_ = InputAdapter.fit(X)
-            pre = self.input_.preprocessor
-            self.n_features_in_ = len(pre.columns) if pre is not None else math.prod(self.input_.sample_shape)
-        x, _ = self.input_.transform(X)
+            self._fit_input(X)
+        x, _ = self.input_.transform(X) if reset else self._model_input(X)
         if self.input_.is_image:
             return x
         if reset:
-            self.scaler_ = None
-            if self.scaling == "rank-gauss":
-                self.scaler_ = RankGaussScaler().fit(x)
-            elif self.scaling == "standard":
-                self.scaler_ = _StandardScaler().fit(x)
+            self.scaler_ = {"rank-gauss": RankGaussScaler, "standard": StandardColumnScaler}.get(self.scaling)
+            self.scaler_ = None if self.scaler_ is None else self.scaler_().fit(x)
         return x if self.scaler_ is None else self.scaler_.transform(x)
 
     # ------------------------------------------------------------------------------------------------ fit
@@ -165,8 +156,8 @@ class AnomalyDetector(BaseEstimator):
             params = {"kind": "basic", "hidden_dims": tuple(int(h) for h in hidden), "latent_dim": latent,
                       "loss": "mse"}
         batch = self.batch_size or clip(next_pow2(n_rows / 16), 16, 128)
-        steps_per_epoch = math.ceil(n_rows * 0.9 / batch)
-        epochs = self.max_iter or clip(math.ceil(self.MEMBER_STEPS / steps_per_epoch), 10, 200)
+        # Members hold out a tenth of their rows for early stopping, so steps are counted on the other 90%.
+        epochs = self.max_iter or epochs_for_steps(self.MEMBER_STEPS, n_rows * 0.9, batch, 10, 200)
         return {**params, "batch_size": batch, "max_iter": epochs, "n_iter_no_change": 5,
                 "learning_rate": self.learning_rate, "device": self.device}
 
@@ -217,32 +208,26 @@ class AnomalyDetector(BaseEstimator):
         """Mean and inverse covariance of each member's codes, for the code-space (Mahalanobis) part."""
         self.code_mean_, self.code_precision_ = [], []
         for member in self.members_:
-            z = np.concatenate([predict_batches(member.model_.encode, x[a : a + SCORE_BATCH], member.device_)
-                                for a in range(0, len(x), SCORE_BATCH)]).astype(np.float64)
+            z = member.transform(x).astype(np.float64)
             cov = np.atleast_2d(np.cov(z, rowvar=False))
             cov += np.eye(len(cov)) * (1e-6 * np.trace(cov) / len(cov) + 1e-12)
             self.code_mean_.append(z.mean(axis=0))
             self.code_precision_.append(np.linalg.pinv(cov))
 
     def _member_parts(self, x: np.ndarray) -> np.ndarray:
-        """Raw score parts of every row under every member: ``(k, n, P)``, computed in batches.
+        """Raw score parts of every row under every member: ``(k, n, P)``.
 
         ``recon``: mean squared reconstruction error (off the learned manifold). ``code``: Mahalanobis distance
         of the code among the training codes (on the manifold, but far from the bulk).
         """
         out = np.empty((len(self.members_), len(x), len(self.SCORE_PARTS)), dtype=np.float64)
         for i, member in enumerate(self.members_):
-            for a in range(0, len(x), SCORE_BATCH):
-                xb = torch.from_numpy(np.ascontiguousarray(x[a : a + SCORE_BATCH])).to(member.device_)
-                with torch.no_grad():
-                    z = member.model_.encode(xb)
-                    rec = member.model_.decode(z)
-                z64 = z.double().cpu().numpy() - self.code_mean_[i]
-                values = {
-                    "recon": ((rec - xb) ** 2).flatten(1).mean(dim=1).double().cpu().numpy(),
-                    "code": np.einsum("nk,kl,nl->n", z64, self.code_precision_[i], z64),
-                }
-                out[i, a : a + len(xb)] = np.column_stack([values[p] for p in self.SCORE_PARTS])
+            z = member.transform(x).astype(np.float64) - self.code_mean_[i]
+            values = {
+                "recon": member.reconstruction_error(x),
+                "code": np.einsum("nk,kl,nl->n", z, self.code_precision_[i], z),
+            }
+            out[i] = np.column_stack([values[p] for p in self.SCORE_PARTS])
         return out
 
     def _combine(self, parts: np.ndarray) -> np.ndarray:
@@ -282,8 +267,7 @@ class AnomalyDetector(BaseEstimator):
         per_feature = np.zeros((len(x), math.prod(x.shape[1:])), dtype=np.float64)
         recon = self.SCORE_PARTS.index("recon")
         for member, scale in zip(self.members_, self.error_scale_[:, recon]):
-            rec = predict_batches(member.model_.reconstruct, x, member.device_).reshape(len(x), -1)
-            per_feature += (rec - x.reshape(len(x), -1)) ** 2 / (scale * per_feature.shape[1])
+            per_feature += member.feature_errors(x) / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
         names, per_feature = self._group_features(per_feature)
         top = min(top, len(names))
@@ -315,91 +299,46 @@ class AnomalyDetector(BaseEstimator):
         return names, np.column_stack(cols)
 
     # -------------------------------------------------------------------------------------------- persist
-    def save(self, path: str | os.PathLike) -> Path:
-        """The model-directory layout of :mod:`aekit.io`: ``config.json``, ``model.safetensors`` (every member,
-        the code densities and the training scores) and ``preprocess.json``; never pickle."""
-        check_is_fitted(self)
-        tensors = {"decision_scores": torch.from_numpy(np.asarray(self.decision_scores_, dtype=np.float64))}
-        for i, member in enumerate(self.members_):
-            tensors.update({f"member{i}.{k}": v for k, v in member.model_.state_dict().items()})
-            tensors[f"code_mean{i}"] = torch.from_numpy(np.ascontiguousarray(self.code_mean_[i]))
-            tensors[f"code_precision{i}"] = torch.from_numpy(np.ascontiguousarray(self.code_precision_[i]))
-        params = self.get_params()
-        params["random_state"] = params["random_state"] if isinstance(params["random_state"], int) else None
-        params["hidden_dims"] = None if self.hidden_dims is None else [int(h) for h in self.hidden_dims]
-        config = {
-            "format": FORMAT, "params": params,
-            "members": [m.config_.to_dict() for m in self.members_],
-            "error_center": self.error_center_.tolist(), "error_scale": self.error_scale_.tolist(),
-            "threshold": self.threshold_, "n_features_in": self.n_features_in_,
-            "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None,
+    def _children(self) -> dict[str, ModelEstimator]:
+        return {f"member{i}": member for i, member in enumerate(self.members_)}
+
+    def _state(self) -> dict[str, Any]:
+        tensors = {"decision_scores": tensor(np.asarray(self.decision_scores_, dtype=np.float64))}
+        for i in range(len(self.members_)):
+            tensors[f"code_mean{i}"] = tensor(self.code_mean_[i])
+            tensors[f"code_precision{i}"] = tensor(self.code_precision_[i])
+        return {
+            "config": {"n_members": len(self.members_), "error_center": self.error_center_.tolist(),
+                       "error_scale": self.error_scale_.tolist(), "threshold": self.threshold_},
+            "tensors": tensors,
+            "preprocess": {"input": self.input_.to_dict(),
+                           "scaler": None if self.scaler_ is None else self.scaler_.to_dict()},
         }
-        preprocess = {"input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
-        return write_model_dir(path, config=config, state_dict=tensors, preprocess=preprocess, history=[])
+
+    def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
+        fitted, tensors = saved["config"]["fitted"], saved["state_dict"]
+        self.members_ = [AutoEncoder.load(path / f"member{i}", device=device) for i in range(fitted["n_members"])]
+        self._restore_scores(fitted, tensors, saved["preprocess"])
+
+    def _restore_scores(self, fitted: dict, tensors: dict, preprocess: dict) -> None:
+        """Everything but the members, from the saved facts, tensors and preprocessing (shared with legacy)."""
+        self.input_ = InputAdapter.from_dict(preprocess["input"])
+        self.scaler_ = scaler_from_dict(preprocess["scaler"])
+        self.decision_scores_ = tensors["decision_scores"].numpy()
+        self.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(self.members_))]
+        self.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(self.members_))]
+        self.error_center_ = np.asarray(fitted["error_center"], dtype=np.float64)
+        self.error_scale_ = np.asarray(fitted["error_scale"], dtype=np.float64)
+        self.threshold_ = float(fitted["threshold"])
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> AnomalyDetector:
-        """Load a directory written by :meth:`save` (JSON and safetensors only; no code runs)."""
-        saved = read_model_dir(path, FORMAT)
-        config, tensors, pre = saved["config"], saved["state_dict"], saved["preprocess"]
-        try:
-            det = cls(**{**config["params"], "device": device})
-            dev = resolve_device(device)
-            det.members_ = []
-            for i, model_config in enumerate(config["members"]):
-                member = AutoEncoder(device=device)
-                member.config_ = ModelConfig.from_dict(model_config)
-                member.model_ = AutoEncoderModel(member.config_)
-                prefix = f"member{i}."
-                member.model_.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
-                member.model_.to(dev).eval()
-                member.device_ = dev
-                det.members_.append(member)
-            det.input_ = InputAdapter.from_dict(pre["input"])
-            scaler = pre["scaler"]
-            det.scaler_ = None if scaler is None else (
-                RankGaussScaler.from_dict(scaler) if scaler.get("format") == RANKGAUSS_FORMAT
-                else _StandardScaler.from_dict(scaler))
-            det.decision_scores_ = tensors["decision_scores"].numpy()
-            det.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(det.members_))]
-            det.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(det.members_))]
-            det.error_center_ = np.asarray(config["error_center"], dtype=np.float64)
-            det.error_scale_ = np.asarray(config["error_scale"], dtype=np.float64)
-            det.n_features_in_ = config["n_features_in"]
-            if config.get("feature_names_in"):
-                det.feature_names_in_ = np.asarray(config["feature_names_in"], dtype=object)
-            det.threshold_ = float(config["threshold"])
-        except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
-            raise ValueError(f"{path} does not hold a consistent aekit anomaly detector ({exc})") from exc
-        det.labels_ = (det.decision_scores_ > det.threshold_).astype(np.int64)
-        return det
+    def describe(cls, config: dict) -> dict[str, Any]:
+        fitted = config.get("fitted", {})
+        return {**super().describe(config), "members": fitted.get("n_members"),
+                "contamination": config.get("params", {}).get("contamination"), "threshold": fitted.get("threshold")}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-class _StandardScaler:
-    """Mean/std scaling with constant columns left unscaled; the ``scaling="standard"`` option."""
-
-    FORMAT = "aekit.standard-scaler/1"
-
-    def fit(self, x: np.ndarray) -> _StandardScaler:
-        x = np.asarray(x, dtype=np.float64)  # float64 state: identical after a JSON round trip
-        self.mean_ = x.mean(axis=0)
-        std = x.std(axis=0)
-        self.scale_ = np.where(std > 0, std, 1.0)
-        return self
-
-    def transform(self, x: np.ndarray) -> np.ndarray:
-        return ((x - self.mean_) / self.scale_).astype(np.float32)
-
-    def to_dict(self) -> dict:
-        return {"format": self.FORMAT, "mean": self.mean_.tolist(), "scale": self.scale_.tolist()}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> _StandardScaler:
-        obj = cls()
-        obj.mean_, obj.scale_ = np.asarray(d["mean"]), np.asarray(d["scale"])
-        return obj

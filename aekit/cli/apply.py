@@ -1,0 +1,57 @@
+"""``aekit embed`` (alias ``encode``) and ``aekit reconstruct``: apply a trained autoencoder to DATA."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..data.sources import Source, load_source
+from ..estimators import AutoEncoder
+from ..report import code_map_png, save_png
+from .common import data_help, image_size, write_output
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    for name, what, aliases in (("embed", "codes", ["encode"]), ("reconstruct", "reconstructions", [])):
+        p = sub.add_parser(name, aliases=aliases, help=f"write the {what} of DATA under a trained model",
+                           description=f"Write the {what} of DATA under the model in RUN_DIR to FILE "
+                           "(.csv or .parquet with an 'id' column holding the input's row ids, or .npy)."
+                           + (" 'encode' is another name for 'embed'." if aliases else ""))
+        p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by 'aekit train'")
+        p.add_argument("data", metavar="DATA", help=data_help())
+        p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .parquet or .npy")
+        p.add_argument("--image-size", type=image_size, default=None, metavar="HxW")
+        p.add_argument("--label-col", default=None, metavar="COL",
+                       help="table column to leave out (labels)" + ("; colours the --map" if aliases else ""))
+        p.add_argument("--device", default="auto")
+        if aliases:
+            p.add_argument("--map", default=None, metavar="PNG",
+                           help="also draw the codes in 2-D to this PNG, coloured by label when there are labels")
+            p.add_argument("--projection", default="pca", choices=("pca", "umap"),
+                           help="how codes of more than 2 dimensions reach 2-D for --map: pca (linear) or umap "
+                           "(keeps neighbours, separates clusters; needs umap-learn) (default: pca)")
+        p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ae = AutoEncoder.load(args.run_dir, device=args.device)
+    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+    if args.command in ("embed", "encode"):
+        values, prefix = ae.transform(source.X), "z"
+    else:
+        values, prefix = ae.reconstruct(source.X), "x"
+    write_output(Path(args.out), values, source.ids, prefix)
+    if getattr(args, "map", None):
+        _write_map(Path(args.map), values, source, args.projection)
+    print(args.out)
+    return 0
+
+
+def _write_map(path: Path, codes: np.ndarray, source: Source, projection: str) -> None:
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"--map must end in .png, got {path.name!r}")
+    save_png(code_map_png(codes, source.display_labels, f"Codes of {source.name}", projection=projection), path)
+    print(f"wrote the 2-D map to {path}", file=sys.stderr)

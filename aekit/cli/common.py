@@ -1,0 +1,48 @@
+"""What every subcommand shares: the user-error types, argument parsers for shared options, and table output."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data import datasets
+from ..data.chunks import ChunkWriter
+
+# ImportError: an optional dependency is missing; its message says what to install.
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
+               ImportError)
+OUTPUT_SUFFIXES = (".csv", ".parquet", ".npy")
+
+
+def data_help() -> str:
+    return (f"a CSV/TSV/Parquet table, a .npy/.npz array, a folder of images (PNG/JPEG; sub-folders are "
+            f"classes), or a built-in dataset: {', '.join(datasets.available())}")
+
+
+def image_size(text: str) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected HEIGHTxWIDTH such as 28x28, got {text!r}") from None
+    return h, w
+
+
+def write_output(path: Path, values: np.ndarray | pd.DataFrame, ids: np.ndarray, prefix: str) -> None:
+    """Row-wise results to ``.npy``, or to ``.csv``/``.parquet`` with an ``id`` column first (written atomically)."""
+    if path.suffix.lower() == ".npy":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, values.to_numpy() if isinstance(values, pd.DataFrame) else values, allow_pickle=False)
+        return
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ValueError(f"--out must end in one of {', '.join(OUTPUT_SUFFIXES)}, got {path.name!r}")
+    if isinstance(values, pd.DataFrame):
+        frame = values.copy()
+    else:
+        flat = np.asarray(values).reshape(len(values), -1)
+        frame = pd.DataFrame(flat, columns=[f"{prefix}{i}" for i in range(flat.shape[1])])
+    frame.insert(0, "id", ids)
+    with ChunkWriter(path) as writer:
+        writer.write(frame)

@@ -1,0 +1,86 @@
+"""Batch sources: what the Trainer iterates over.
+
+The Trainer asks a source for its batches once per epoch and never indexes data itself, so the same loop can
+train on an in-memory tensor today and on streamed files, sparse rows or token sequences tomorrow: each of
+those is one more class with ``__len__`` and ``epoch``/``sequential``.
+
+A :class:`Batch` carries the model input ``x`` and, where they exist, the mask of observed cells (tables with
+missing values) and a per-row ``target`` (for objectives that need one, such as the pull of each code towards
+its cluster). Models read what they need from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass
+class Batch:
+    """One mini-batch: ``x`` ``(B, ...)``, optional ``observed`` (1 = present) and per-row ``target`` ``(B,)``."""
+
+    x: torch.Tensor
+    observed: torch.Tensor | None = None
+    target: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def to(self, device: torch.device) -> Batch:
+        move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
+        return Batch(move(self.x), move(self.observed), move(self.target))
+
+
+class TensorBatches:
+    """A batch source over in-memory tensors; batches are taken by index, with no per-sample Python work.
+
+    ``epoch`` shuffles with the global torch RNG (the Trainer seeds and forks it), so a seeded run and a resumed
+    run draw the same orders.
+    """
+
+    def __init__(self, x: torch.Tensor, observed: torch.Tensor | None = None,
+                 target: torch.Tensor | None = None) -> None:
+        for name, t in (("observed", observed), ("target", target)):
+            if t is not None and len(t) != len(x):
+                raise ValueError(f"{name} has {len(t)} rows but x has {len(x)}")
+        self.x, self.observed, self.target = x, observed, target
+
+    @classmethod
+    def from_numpy(cls, x: np.ndarray, observed: np.ndarray | None = None,
+                   target: np.ndarray | None = None) -> TensorBatches:
+        as_tensor = lambda a: None if a is None else torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
+        return cls(as_tensor(x), as_tensor(observed), as_tensor(target))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def subset(self, rows: np.ndarray | torch.Tensor) -> TensorBatches:
+        pick = lambda t: None if t is None else t[rows]  # noqa: E731
+        return TensorBatches(self.x[rows], pick(self.observed), pick(self.target))
+
+    def to(self, device: torch.device) -> TensorBatches:
+        """The same rows held on ``device`` (an accelerator keeps the whole set there: no copy per batch)."""
+        move = lambda t: None if t is None else t.to(device)  # noqa: E731
+        return TensorBatches(move(self.x), move(self.observed), move(self.target))
+
+    def _take(self, idx: torch.Tensor | slice) -> Batch:
+        pick = lambda t: None if t is None else t[idx]  # noqa: E731
+        return Batch(self.x[idx], pick(self.observed), pick(self.target))
+
+    def as_batch(self) -> Batch:
+        """Every row as one batch."""
+        return self._take(slice(None))
+
+    def epoch(self, batch_size: int) -> Iterator[Batch]:
+        """Shuffled batches covering every row once; the last may be smaller."""
+        perm = torch.randperm(len(self.x), device=self.x.device)
+        for i in range(0, len(self.x), batch_size):
+            yield self._take(perm[i : i + batch_size])
+
+    def sequential(self, batch_size: int) -> Iterator[Batch]:
+        """Batches in row order, for evaluation."""
+        for i in range(0, len(self.x), batch_size):
+            yield self._take(slice(i, i + batch_size))

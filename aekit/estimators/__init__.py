@@ -1,0 +1,11 @@
+"""Task layer: one scikit-learn estimator per task, all on one base (``base.py``) for input bookkeeping,
+save/load and the saved-format registry. A new task is one module here and one CLI module."""
+
+from .anomaly import AnomalyDetector
+from .autoencoder import AutoEncoder
+from .base import FORMATS, ModelEstimator, load
+from .cluster import Clusterer
+from .encoder import Encoder
+from .presets import KINDS
+
+__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "ModelEstimator", "load"]

@@ -1,0 +1,167 @@
+"""What every aekit estimator shares, written once: input bookkeeping, save/load, and the format registry.
+
+Like scikit-learn's ``_BasePCA`` serves ``PCA`` and ``IncrementalPCA``, :class:`ModelEstimator` serves every task
+estimator:
+
+* **Input bookkeeping** — ``_fit_input`` fits the mapping from what the user passes (arrays, images, DataFrames)
+  to model arrays and records scikit-learn's ``n_features_in_`` / ``feature_names_in_``; ``_model_input`` checks
+  new data against it and maps it.
+* **Save/load** — one model-directory layout (``aekit.io``): ``config.json`` with a ``format`` field, the
+  estimator's parameters and fitted facts, ``model.safetensors``, ``preprocess.json`` and ``history.csv``;
+  estimators built on other estimators save them as sub-directories (``children``). Subclasses say only what
+  their own state is (``_state`` / ``_restore``). No pickle: loading reads JSON and safetensors only.
+* **Format registry** — every estimator class registers its ``FORMAT``, so :func:`load` and ``aekit info`` open
+  any saved directory by its ``format`` field, and older formats are converted on load (``legacy.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
+
+from ..data.input import InputAdapter, check_n_features
+from ..io import read_config, read_model_dir, write_model_dir
+from ..registry import Registry
+
+#: Saved-directory ``format`` -> the estimator class that reads it.
+FORMATS: Registry[type] = Registry("model directory format")
+
+
+def register_format(cls: type) -> type:
+    """Class decorator: ``cls.FORMAT`` (and its ``LEGACY_FORMATS``) open with ``cls.load``."""
+    for fmt in (cls.FORMAT, *cls.LEGACY_FORMATS):
+        FORMATS.register(fmt)(cls)
+    return cls
+
+
+class ModelEstimator(BaseEstimator):
+    """Base of aekit's estimators; see the module docstring. Subclasses set ``FORMAT`` and implement
+    ``_state``/``_restore`` (and ``_children`` when they hold other estimators)."""
+
+    FORMAT: ClassVar[str] = ""
+    LEGACY_FORMATS: ClassVar[tuple[str, ...]] = ()
+
+    # ------------------------------------------------------------------------------------ input bookkeeping
+    def _fit_input(self, X: object) -> InputAdapter:
+        """Fit the input mapping on ``X``; sets ``input_``, ``n_features_in_`` and (DataFrames) ``feature_names_in_``."""
+        adapter = InputAdapter.fit(X)
+        _check_feature_names(self, X, reset=True)
+        pre = adapter.preprocessor
+        self.n_features_in_ = len(pre.columns) if pre is not None else math.prod(adapter.sample_shape)
+        self.input_ = adapter
+        return adapter
+
+    def _model_input(self, X: object) -> tuple[np.ndarray, np.ndarray | None]:
+        """``X`` checked against what was fitted and mapped to ``(model array, observed mask or None)``."""
+        check_is_fitted(self)
+        _check_feature_names(self, X, reset=False)
+        check_n_features(self, X)
+        return self.input_.transform(X)
+
+    def _copy_input_facts(self, other: ModelEstimator) -> None:
+        """Take ``n_features_in_`` / ``feature_names_in_`` from a fitted estimator this one is built on."""
+        self.n_features_in_ = other.n_features_in_
+        if hasattr(other, "feature_names_in_"):
+            self.feature_names_in_ = other.feature_names_in_
+
+    # -------------------------------------------------------------------------------------------- persist
+    def _state(self) -> dict[str, Any]:
+        """``{"config": JSON-able fitted facts, "tensors": {name: tensor}, "preprocess": dict, "history": rows}``."""
+        raise NotImplementedError
+
+    def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
+        """Set the fitted attributes from what :meth:`_state` saved (``saved["config"]["fitted"]`` etc.)."""
+        raise NotImplementedError
+
+    def _children(self) -> dict[str, ModelEstimator]:
+        """Fitted estimators this one is built on, saved as sub-directories named by the keys."""
+        return {}
+
+    def _saved_params(self) -> dict[str, Any]:
+        """``get_params()`` as JSON: paths as strings, tuples as lists, a RandomState instance as ``None``."""
+        params = {}
+        for key, value in self.get_params(deep=False).items():
+            if isinstance(value, os.PathLike):
+                value = str(value)
+            elif isinstance(value, (tuple, list, np.ndarray)):
+                value = [v.item() if isinstance(v, np.generic) else v for v in value]
+            elif key == "random_state" and not isinstance(value, (int, type(None))):
+                value = None
+            params[key] = value
+        return params
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model directory (JSON + safetensors; estimators it is built on go in sub-directories)."""
+        check_is_fitted(self)
+        path = Path(path)
+        for name, child in self._children().items():
+            child.save(path / name)
+        state = self._state()
+        fitted = {"n_features_in": int(self.n_features_in_),
+                  "feature_names_in": list(map(str, getattr(self, "feature_names_in_", []))) or None,
+                  **state.get("config", {})}
+        config = {"format": self.FORMAT, "params": self._saved_params(), "fitted": fitted}
+        return write_model_dir(path, config=config, state_dict=state.get("tensors", {}),
+                               preprocess=state.get("preprocess", {}), history=state.get("history", []))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> ModelEstimator:
+        """Load a directory written by :meth:`save` (or by an older aekit: converted on the fly)."""
+        fmt = read_config(path)["format"]
+        if fmt in cls.LEGACY_FORMATS:
+            from .legacy import load_legacy
+
+            return load_legacy(cls, path, device)
+        saved = read_model_dir(path, cls.FORMAT)
+        config = saved["config"]
+        try:
+            est = cls(**{**config["params"], **({"device": device} if "device" in config["params"] else {})})
+            fitted = config["fitted"]
+            est.n_features_in_ = fitted["n_features_in"]
+            if fitted.get("feature_names_in"):
+                est.feature_names_in_ = np.asarray(fitted["feature_names_in"], dtype=object)
+            est._restore(saved, Path(path), device)
+        except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
+            raise ValueError(f"{path} does not hold a consistent aekit {cls.__name__} ({exc})") from exc
+        return est
+
+    @classmethod
+    def describe(cls, config: dict) -> dict[str, Any]:
+        """Facts for ``aekit info`` from a saved ``config.json`` (without loading weights)."""
+        fitted = config.get("fitted", {})
+        return {"estimator": cls.__name__, "features in": fitted.get("n_features_in")}
+
+
+def load(path: str | os.PathLike, device: str = "auto") -> ModelEstimator:
+    """Load any saved aekit estimator; its ``format`` field says which class it is."""
+    return FORMATS.get(read_config(path)["format"]).load(path, device=device)
+
+
+def tensor(array: np.ndarray) -> torch.Tensor:
+    """A NumPy array as a contiguous tensor for safetensors."""
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
+class RegistryOptions(StrOptions):
+    """A parameter constraint whose allowed strings are a registry's names *when checked*, so a part registered
+    after import (a user's own bottleneck) is accepted without touching the estimator."""
+
+    def __init__(self, registry: Registry, extra: tuple[str, ...] = ()) -> None:
+        self.registry, self.extra = registry, tuple(extra)
+        super().__init__(set())
+
+    @property
+    def options(self) -> set[str]:
+        return set(self.registry.names()) | set(self.extra)
+
+    @options.setter
+    def options(self, value: set[str]) -> None:  # StrOptions.__init__ assigns it; the registry is the truth
+        pass

@@ -1,0 +1,82 @@
+"""The architecture of a composed autoencoder as data: input shape, code size and one spec per part.
+
+Saved as JSON next to the weights. Each part spec is checked against that part's own ``Config`` (see
+``parts.py``), so a typo or a setting from another tool fails on load with the part's name and its settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .bottleneck import BOTTLENECKS
+from .corruption import CORRUPTIONS
+from .encoders import ENCODERS
+from .likelihood import LIKELIHOODS
+from .parts import normalise
+from .regularizers import REGULARIZERS
+
+Spec = dict[str, Any]
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model's architecture."""
+
+    input_shape: tuple[int, ...]  # (D,) for tables, (C, H, W) for images
+    latent_dim: int
+    encoder: Spec = field(default_factory=lambda: {"name": "mlp"})
+    bottleneck: Spec = field(default_factory=lambda: {"name": "deterministic"})
+    likelihood: Spec = field(default_factory=lambda: {"name": "mse"})
+    corruption: Spec | None = None
+    regularizers: list[Spec] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        """Fill every part's defaults in, so the saved file says exactly what was built."""
+        self.input_shape = tuple(int(s) for s in self.input_shape)
+        self.latent_dim = int(self.latent_dim)
+        self.encoder = normalise(ENCODERS, self.encoder)
+        self.bottleneck = normalise(BOTTLENECKS, self.bottleneck)
+        self.likelihood = normalise(LIKELIHOODS, self.likelihood)
+        self.corruption = None if self.corruption is None else normalise(CORRUPTIONS, self.corruption)
+        self.regularizers = [normalise(REGULARIZERS, r) for r in self.regularizers]
+
+    def to_dict(self) -> dict:
+        return {"input_shape": list(self.input_shape), "latent_dim": self.latent_dim, "encoder": self.encoder,
+                "bottleneck": self.bottleneck, "likelihood": self.likelihood, "corruption": self.corruption,
+                "regularizers": self.regularizers}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        known = {"input_shape", "latent_dim", "encoder", "bottleneck", "likelihood", "corruption", "regularizers"}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown model config keys {sorted(unknown)}; this file was written by another tool")
+        return cls(**d)
+
+    @classmethod
+    def from_legacy_dict(cls, d: dict) -> ModelConfig:
+        """Convert the flat model config of aekit 0.1 directories (formats ``*/1``) to part specs."""
+        corruption = None
+        if d.get("corruption"):
+            corruption = {"name": d["corruption"], "level": d.get("noise_level", 0.0)}
+        regularizers = []
+        if d.get("sparsity") == "l1":
+            regularizers.append({"name": "sparsity-l1", "weight": d.get("sparsity_weight", 0.0)})
+        elif d.get("sparsity") == "kl":
+            regularizers.append({"name": "sparsity-kl", "weight": d.get("sparsity_weight", 0.0),
+                                 "target": d.get("sparsity_target", 0.05)})
+        if d.get("contractive_weight", 0.0) > 0:
+            regularizers.append({"name": "contractive", "weight": d["contractive_weight"]})
+        bottleneck = {"name": d.get("bottleneck", "deterministic")}
+        if bottleneck["name"] == "gaussian":
+            bottleneck["beta"] = d.get("beta", 1.0)
+        elif d.get("code_activation"):
+            bottleneck["activation"] = d["code_activation"]
+        likelihood = {"name": d.get("loss", "mse")}
+        if likelihood["name"] == "mixed":
+            likelihood["blocks"] = d.get("blocks", [])
+        return cls(input_shape=d["input_shape"], latent_dim=d["latent_dim"],
+                   encoder={"name": d.get("encoder", "mlp"), "hidden": d.get("hidden", [256]),
+                            "activation": d.get("activation", "relu")},
+                   bottleneck=bottleneck, likelihood=likelihood, corruption=corruption, regularizers=regularizers)

@@ -1,0 +1,52 @@
+"""Encoder families: each registered name builds an encoder and the decoder that mirrors it.
+
+* ``mlp``: fully connected layers (basic, deep and stacked autoencoders; any input flattened).
+* ``conv``: stride-2 convolutions for images ``(C, H, W)`` of any size.
+
+``build(input_shape, latent_dim, config)`` returns ``(encoder, decoder)``; the encoder exposes ``out_dim``, the
+width of the features the bottleneck reads.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from torch import nn
+
+from ..registry import Registry
+from .conv import ConvDecoder, ConvEncoder
+from .mlp import MLPDecoder, MLPEncoder
+
+ENCODERS: Registry[type] = Registry("encoder")
+
+
+@ENCODERS.register("mlp")
+class MLPFamily:
+    @dataclass
+    class Config:
+        hidden: tuple[int, ...] = (256,)  # layer widths, first to last
+        activation: str = "relu"
+
+    @staticmethod
+    def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
+        d = math.prod(input_shape)
+        hidden = tuple(int(h) for h in config.hidden)
+        return (MLPEncoder(d, hidden, config.activation),
+                MLPDecoder(latent_dim, hidden, d, config.activation))
+
+
+@ENCODERS.register("conv")
+class ConvFamily:
+    @dataclass
+    class Config:
+        hidden: tuple[int, ...] = (16, 32)  # channels per stride-2 stage
+        activation: str = "relu"
+
+    @staticmethod
+    def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
+        if len(input_shape) != 3:
+            raise ValueError(f"a conv encoder needs image input (C, H, W), got input shape {tuple(input_shape)}")
+        hidden = tuple(int(h) for h in config.hidden)
+        return (ConvEncoder(tuple(input_shape), hidden, config.activation),
+                ConvDecoder(latent_dim, tuple(input_shape), hidden, config.activation))

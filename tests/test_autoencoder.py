@@ -42,7 +42,7 @@ def test_parts_combine(params, small_digits):
     ae = AutoEncoder(**params, latent_dim=4, max_iter=3, random_state=0).fit(X)
     terms = {k[6:] for k in ae.history_[0] if k.startswith("train_")}
     if params.get("kind") == "vae":
-        assert {"recon", "kl"} <= terms and ae.config_.encoder == "conv" and ae.config_.corruption == "gaussian"
+        assert {"recon", "kl"} <= terms and ae.config_.encoder["name"] == "conv" and ae.config_.corruption["name"] == "gaussian"
     if "sparsity" in params:
         assert "sparsity" in terms
     assert ae.reconstruct(X).shape == X.shape
@@ -160,7 +160,7 @@ def test_dataframe_with_categories_and_missing_values_round_trips(rng):
     df.loc[5, "x"] = np.nan
     df.loc[9, "colour"] = None
     ae = AutoEncoder(latent_dim=2, max_iter=30, random_state=0).fit(df)
-    assert ae.config_.loss == "mixed"
+    assert ae.config_.likelihood["name"] == "mixed"
     out = ae.reconstruct(df)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x", "y", "colour"]
     assert set(out["colour"]) <= {"red", "green", "blue"}

@@ -26,7 +26,7 @@ def test_train_on_default_digits_writes_a_complete_run(digits_run, capsys):
     assert {"config.json", "model.safetensors", "preprocess.json", "history.csv", "report.html",
             "checkpoint.safetensors"} <= files
     config = json.loads((digits_run / "config.json").read_text())
-    assert config["params"]["kind"] == "conv" and config["model"]["input_shape"] == [1, 8, 8]
+    assert config["params"]["kind"] == "conv" and config["fitted"]["model"]["input_shape"] == [1, 8, 8]
     html = (digits_run / "report.html").read_text()
     assert html.count("data:image/png;base64,") >= 3  # loss curves, reconstructions, code map
     assert "Inputs and reconstructions" in html and "Latent code map" in html
@@ -61,7 +61,7 @@ def test_train_on_csv_with_categories_and_labels(tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["train", str(tmp_path / "t.csv"), "--out", str(out), "--epochs", "2", "--label-col", "label",
                  "-q"]) == 0
-    assert json.loads((out / "config.json").read_text())["model"]["loss"] == "mixed"
+    assert json.loads((out / "config.json").read_text())["fitted"]["model"]["likelihood"]["name"] == "mixed"
     html = (out / "report.html").read_text()
     assert "Per-feature reconstruction error" in html and "Inputs and reconstructions" not in html
     assert main(["reconstruct", str(out), str(tmp_path / "t.csv"), "--label-col", "label",
@@ -79,7 +79,7 @@ def test_train_on_image_folder(tmp_path):
                 tmp_path / "imgs" / cls / f"{i}.png")
     out = tmp_path / "run"
     assert main(["train", str(tmp_path / "imgs"), "--out", str(out), "--epochs", "2", "-q"]) == 0
-    assert json.loads((out / "config.json").read_text())["model"]["input_shape"] == [3, 12, 10]
+    assert json.loads((out / "config.json").read_text())["fitted"]["model"]["input_shape"] == [3, 12, 10]
 
 
 @pytest.mark.parametrize(

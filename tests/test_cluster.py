@@ -71,7 +71,7 @@ def test_refinement_tightens_the_clusters_in_the_code_and_keeps_the_labels():
     refined = Clusterer(n_clusters=4, manifold=None, refine_epochs=None, max_iter=20, random_state=0).fit(X)
     np.testing.assert_array_equal(plain.labels_, refined.labels_)  # refinement changes the code, not the clusters
     history = refined.refine_history_
-    assert len(history) == 300 and history[-1]["cluster"] < history[0]["cluster"]
+    assert len(history) == 300 and history[-1]["train_cluster"] < history[0]["train_cluster"]
     before = within_share(plain.autoencoder_.transform(X), plain.labels_)
     after = within_share(refined.autoencoder_.transform(X), refined.labels_)
     assert after < 0.7 * before

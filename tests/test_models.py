@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from aekit.data.batches import Batch
 from aekit.models import AutoEncoderModel, ModelConfig, gaussian_kl
 from aekit.models.conv import ConvDecoder, ConvEncoder
 from aekit.models.corruption import CORRUPTIONS, build_corruption
@@ -26,11 +27,12 @@ def test_gaussian_kl_equals_closed_form_and_torch_distributions():
 
 def test_vae_loss_kl_term_is_the_closed_form_of_its_code():
     torch.manual_seed(0)
-    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, hidden=(4,), bottleneck="gaussian", beta=3.0))
+    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "mlp", "hidden": (4,)},
+                                         bottleneck={"name": "gaussian", "beta": 3.0}))
     model.eval()
     x = torch.randn(7, 6)
     code = model.bottleneck(model.encoder(x))
-    terms = model.loss(x)
+    terms = model.loss(Batch(x))
     torch.testing.assert_close(terms["kl"], gaussian_kl(code.mean, code.logvar).mean())
     torch.testing.assert_close(terms["total"], terms["recon"] + 3.0 * terms["kl"])
 
@@ -53,10 +55,11 @@ def test_contractive_penalty_equals_finite_difference_jacobian_norm():
 
 def test_contractive_model_term_matches_its_encoder_jacobian():
     torch.manual_seed(0)
-    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, hidden=(4,), activation="tanh",
-                                         contractive_weight=0.5)).double()
+    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2,
+                                         encoder={"name": "mlp", "hidden": (4,), "activation": "tanh"},
+                                         regularizers=[{"name": "contractive", "weight": 0.5}])).double()
     x = torch.randn(4, 3, dtype=torch.float64)
-    terms = model.loss(x)
+    terms = model.loss(Batch(x))
     jac = torch.autograd.functional.jacobian(lambda v: model.encode(v.unsqueeze(0)).squeeze(0), x[0])
     norms = [torch.autograd.functional.jacobian(lambda v: model.encode(v.unsqueeze(0)).squeeze(0), xi).pow(2).sum()
              for xi in x]
@@ -100,7 +103,8 @@ def test_conv_decoder_restores_any_image_size(shape):
 
 def test_mixed_likelihood_uses_cross_entropy_for_categories_and_masks_missing():
     blocks = [{"type": "numeric", "start": 0, "stop": 1}, {"type": "categorical", "start": 1, "stop": 3}]
-    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, hidden=(4,), loss="mixed", blocks=blocks))
+    model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, encoder={"name": "mlp", "hidden": (4,)},
+                                         likelihood={"name": "mixed", "blocks": blocks}))
     params = torch.tensor([[0.5, 2.0, 0.0]])
     x = torch.tensor([[1.5, 0.0, 1.0]])
     expected = 0.5 * 1.0**2 - math.log(math.exp(0.0) / (math.exp(2.0) + math.exp(0.0)))

@@ -7,19 +7,20 @@ import math
 import pytest
 import torch
 
+from aekit.data.batches import TensorBatches
 from aekit.models import AutoEncoderModel, ModelConfig
 from aekit.training import Trainer, TrainConfig, load_checkpoint
 
 
 def _model():
     torch.manual_seed(0)
-    return AutoEncoderModel(ModelConfig(input_shape=(8,), latent_dim=2, hidden=(6,), corruption="gaussian",
-                                        noise_level=0.1))
+    return AutoEncoderModel(ModelConfig(input_shape=(8,), latent_dim=2, encoder={"name": "mlp", "hidden": (6,)},
+                                        corruption={"name": "gaussian", "level": 0.1}))
 
 
 def _data():
     g = torch.Generator().manual_seed(0)
-    return torch.randn(64, 8, generator=g), torch.randn(16, 8, generator=g)
+    return TensorBatches(torch.randn(64, 8, generator=g)), TensorBatches(torch.randn(16, 8, generator=g))
 
 
 class _Crash(Exception):
@@ -78,9 +79,9 @@ class _Explodes(torch.nn.Module):
         self.w = torch.nn.Parameter(torch.ones(1))
         self.calls = 0
 
-    def loss(self, x, observed=None):
+    def loss(self, batch):
         self.calls += 1
-        value = (self.w * x).pow(2).mean()
+        value = (self.w * batch.x).pow(2).mean()
         if self.training and self.calls >= 7:
             value = value * math.nan
         return {"total": value}

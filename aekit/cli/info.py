@@ -23,6 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run directory not found: {run_dir}")
     config = read_config(run_dir)
     cls = FORMATS.get(config["format"])
     load(run_dir, device="cpu")  # a directory that does not load is not described as if it were fine

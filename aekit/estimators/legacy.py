@@ -61,6 +61,9 @@ def _detector(cls, saved: dict, path: Path, device: str):
                           {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)},
                           member_input, device)
         member.n_features_in_ = math.prod(adapter.model_shape)
+        # 0.1 detectors did not keep their members' training records.
+        member.history_, member.loss_curve_, member.best_loss_, member.n_iter_ = [], [], None, 0
+        member.stop_reason_ = "loaded from an aekit 0.1 detector (training record not kept)"
         det.members_.append(member)
     det._restore_scores(config, tensors, saved["preprocess"])
     _input_facts(det, config)

@@ -1,0 +1,199 @@
+"""The package's shape: layers import only downward, a new part is one registered class, every saved directory
+(today's and aekit 0.1's) loads and is described by ``aekit info``."""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import aekit
+from aekit import AnomalyDetector, AutoEncoder, Clusterer, Encoder
+from aekit.cli import main
+from aekit.data.batches import TensorBatches
+from aekit.models import BOTTLENECKS, AutoEncoderModel, Code, ModelConfig, Term
+from aekit.training import LinearRamp, Trainer, TrainConfig
+
+PACKAGE = Path(aekit.__file__).parent
+LEGACY = Path(__file__).parent / "data" / "legacy_v1"
+# Lowest first. A module may import its own layer or any layer listed before it.
+LAYERS = ["_utils", "registry", "metrics", "report", "io", "data", "models", "training", "estimators", "runs", "cli"]
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Absolute names of the aekit modules that ``path`` imports."""
+    found = set()
+    package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join(base + ([node.module] if node.module else []))
+            if name.startswith("aekit"):
+                found.add(name)
+                found.update(f"{name}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("aekit"))
+    return found
+
+
+def test_no_module_imports_a_higher_layer():
+    violations = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = "aekit." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        own = _layer(module)
+        if own in ("__init__", "__main__", "cli"):
+            continue  # the front door and the top layer may import anything below them
+        for target in _imports(path, module):
+            layer = _layer(target)
+            if layer in LAYERS and own in LAYERS and LAYERS.index(layer) > LAYERS.index(own):
+                violations.append(f"{module} imports {target}")
+    assert violations == []
+
+
+def test_report_layer_is_torch_free():
+    for path in (PACKAGE / "report").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        names |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert not any(name.split(".")[0] == "torch" for name in names), path
+
+
+# ---------------------------------------------------------------------------------- a new part from outside
+@BOTTLENECKS.register("test-bounded")
+class BoundedBottleneck(nn.Module):
+    """A toy bottleneck defined in this test file: codes squashed by tanh, plus a term of its own that asks the
+    pre-activations to stay small."""
+
+    @dataclass
+    class Config:
+        weight: float = 0.5
+
+    def __init__(self, in_dim: int, latent_dim: int, config: Config) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_dim, latent_dim)
+        self.weight = config.weight
+
+    def forward(self, h: torch.Tensor) -> Code:
+        pre = self.linear(h)
+        z = torch.tanh(pre)
+        return Code(z=z, mean=z, terms={"bound": Term(pre.pow(2).mean(), self.weight)})
+
+
+def test_a_bottleneck_registered_in_a_test_file_trains_an_autoencoder(digits):
+    X, _ = digits
+    ae = AutoEncoder(kind="deep", bottleneck="test-bounded", latent_dim=4, max_iter=3, random_state=0).fit(X[:300])
+    assert ae.config_.bottleneck == {"name": "test-bounded", "weight": 0.5}
+    row = ae.history_[-1]
+    assert {"train_recon", "train_bound", "train_total"} <= set(row)
+    assert row["train_total"] == pytest.approx(row["train_recon"] + 0.5 * row["train_bound"], rel=1e-5)
+    codes = ae.transform(X[:50])
+    assert codes.shape == (50, 4) and np.abs(codes).max() <= 1.0  # tanh codes
+
+
+def test_an_unknown_part_name_lists_the_registered_ones():
+    with pytest.raises(ValueError, match="test-bounded"):
+        AutoEncoderModel(ModelConfig(input_shape=(4,), latent_dim=2, bottleneck={"name": "nope"}))
+    with pytest.raises(ValueError, match="has no setting"):
+        ModelConfig(input_shape=(4,), latent_dim=2, bottleneck={"name": "gaussian", "bta": 2.0})
+
+
+def test_kl_annealing_ramps_the_bottleneck_weight():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, bottleneck={"name": "gaussian"}))
+    seen = []
+    ramp = LinearRamp(model.bottleneck, "beta", 0.0, 1.0, steps=8)
+
+    class Record(LinearRamp):
+        def on_step_start(self, trainer, state):
+            seen.append(model.bottleneck.beta)
+
+    x = TensorBatches(torch.randn(32, 6))
+    Trainer(model, TrainConfig(max_epochs=4, batch_size=8, early_stopping=False),
+            callbacks=[ramp, Record(model.bottleneck, "beta", 0, 0, 1)]).fit(x)
+    # Callbacks run in order: the ramp sets beta, the recorder reads it. 4 batches an epoch, 16 steps.
+    assert seen[:9] == pytest.approx([i / 8 for i in range(9)]) and seen[-1] == 1.0
+
+
+# ------------------------------------------------------------------------------- saved directories and info
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, digits):
+    X, _ = digits
+    flat = X.reshape(len(X), -1)[:150]
+    root = tmp_path_factory.mktemp("saved")
+    AutoEncoder(latent_dim=3, hidden_dims=(16,), max_iter=2, random_state=0).fit(flat).save(root / "ae")
+    AnomalyDetector(n_estimators=2, hidden_dims=(8,), max_iter=2, random_state=0).fit(flat).save(root / "det")
+    Clusterer(3, manifold=None, max_iter=2, refine_epochs=1, random_state=0).fit(flat).save(root / "cl")
+    return root, flat
+
+
+@pytest.mark.parametrize("name, estimator, facts", [
+    ("ae", "AutoEncoder", {"latent dim": 3, "encoder": "mlp", "epochs run": 2}),
+    ("det", "AnomalyDetector", {"members": 2, "contamination": 0.1}),
+    ("cl", "Clusterer", {"clusters": 3, "kind": "deep"}),
+])
+def test_info_describes_every_saved_estimator(saved, name, estimator, facts, capsys):
+    root, _ = saved
+    assert main(["info", str(root / name), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["estimator"] == estimator and printed["features in"] == 64
+    assert {k: printed[k] for k in facts} == facts
+    assert "model.safetensors" in printed["files"]
+
+
+def test_info_rejects_a_truncated_weights_file(saved, tmp_path, capsys):
+    import shutil
+
+    root, _ = saved
+    copy = tmp_path / "ae"
+    shutil.copytree(root / "ae", copy)
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    assert main(["info", str(copy)]) == 2
+    assert "damaged" in capsys.readouterr().err
+
+
+def test_aekit_load_dispatches_on_format(saved):
+    root, flat = saved
+    for name, cls in (("ae", AutoEncoder), ("det", AnomalyDetector), ("cl", Clusterer)):
+        assert type(aekit.load(root / name)) is cls
+    det = AnomalyDetector.load(root / "det")
+    assert (root / "det" / "member1" / "config.json").is_file()  # members are AutoEncoder directories
+    np.testing.assert_allclose(det.decision_function(flat[:20]), det.decision_scores_[:20], rtol=1e-5, atol=1e-6)
+
+
+def test_directories_saved_by_aekit_0_1_still_load_and_give_the_same_outputs(digits):
+    X, _ = digits
+    flat = X.reshape(len(X), -1)
+    ae = AutoEncoder.load(LEGACY / "autoencoder")
+    np.testing.assert_allclose(ae.transform(flat[:10]), np.load(LEGACY / "autoencoder_codes.npy"), atol=1e-6)
+    assert ae.config_.bottleneck["name"] == "gaussian"
+    conv = AutoEncoder.load(LEGACY / "conv")
+    np.testing.assert_allclose(conv.transform(X[:10]), np.load(LEGACY / "conv_codes.npy"), atol=1e-6)
+    np.testing.assert_allclose(Encoder.load(LEGACY / "conv").transform(X[:10]), np.load(LEGACY / "conv_codes.npy"),
+                               atol=1e-6)
+    det = aekit.load(LEGACY / "detector")
+    np.testing.assert_allclose(det.decision_function(flat[:10]), np.load(LEGACY / "detector_scores.npy"),
+                               rtol=1e-4, atol=1e-5)
+    cl = aekit.load(LEGACY / "clusterer")
+    np.testing.assert_array_equal(cl.predict(flat[60:80]), np.load(LEGACY / "clusterer_pred.npy"))
+
+
+def test_a_legacy_directory_resaved_is_in_the_current_format(tmp_path, digits):
+    X, _ = digits
+    det = AnomalyDetector.load(LEGACY / "detector")
+    det.save(tmp_path / "det")
+    assert json.loads((tmp_path / "det" / "config.json").read_text())["format"] == AnomalyDetector.FORMAT
+    flat = X.reshape(len(X), -1)[:10]
+    np.testing.assert_allclose(AnomalyDetector.load(tmp_path / "det").decision_function(flat),
+                               det.decision_function(flat))

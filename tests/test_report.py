@@ -22,7 +22,7 @@ from aekit.report import (
     write_report,
 )
 from aekit.report import html as report_html
-from aekit.report import plots
+from aekit.report import codemap, losses
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMG_TAG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -279,14 +279,14 @@ def test_loss_curves_bad_history() -> None:
 
 def test_history_terms_total_first() -> None:
     rows = [{"train_recon": 1.0, "val_kl": 1.0, "train_total": 2.0, "lr": 0.1, "seconds": 3.0}]
-    assert plots._history_terms(rows) == ["total", "recon", "kl"]
+    assert losses._history_terms(rows) == ["total", "recon", "kl"]
 
 
 def test_log_scale_only_for_positive_values() -> None:
-    assert plots._use_log_scale(np.array([1.0, 0.1, np.nan]), np.array([0.5]))
-    assert not plots._use_log_scale(np.array([1.0, 0.0]))
-    assert not plots._use_log_scale(np.array([1.0, -0.1]))
-    assert not plots._use_log_scale(np.array([np.nan]))
+    assert losses._use_log_scale(np.array([1.0, 0.1, np.nan]), np.array([0.5]))
+    assert not losses._use_log_scale(np.array([1.0, 0.0]))
+    assert not losses._use_log_scale(np.array([1.0, -0.1]))
+    assert not losses._use_log_scale(np.array([np.nan]))
 
 
 # --------------------------------------------------------------------------
@@ -427,10 +427,10 @@ def test_code_map_colours_follow_labels(rng: np.random.Generator) -> None:
 
 
 def test_code_map_subsample_is_seeded_and_bounded(rng: np.random.Generator) -> None:
-    order = plots._draw_order(12_000, 5000, seed=0)
+    order = codemap._draw_order(12_000, 5000, seed=0)
     assert order.shape == (5000,) and np.unique(order).size == 5000 and order.max() < 12_000
-    np.testing.assert_array_equal(order, plots._draw_order(12_000, 5000, seed=0))
-    assert sorted(plots._draw_order(50, 5000, seed=0)) == list(range(50))
+    np.testing.assert_array_equal(order, codemap._draw_order(12_000, 5000, seed=0))
+    assert sorted(codemap._draw_order(50, 5000, seed=0)) == list(range(50))
     codes = rng.normal(size=(300, 3))
     assert code_map_png(codes, max_points=100) == code_map_png(codes, max_points=100)
 
@@ -453,16 +453,16 @@ def test_code_map_png_errors(rng: np.random.Generator) -> None:
 
 
 def test_label_kind() -> None:
-    assert plots._label_kind(np.arange(20) % 10) == "discrete"
-    assert plots._label_kind(np.array([0.0, 1.0, 2.0, np.nan])) == "discrete"
-    assert plots._label_kind(np.array(["a", "b"])) == "discrete"
-    assert plots._label_kind(np.arange(50)) == "continuous"
-    assert plots._label_kind(np.linspace(0, 1, 30)) == "continuous"
+    assert codemap._label_kind(np.arange(20) % 10) == "discrete"
+    assert codemap._label_kind(np.array([0.0, 1.0, 2.0, np.nan])) == "discrete"
+    assert codemap._label_kind(np.array(["a", "b"])) == "discrete"
+    assert codemap._label_kind(np.arange(50)) == "continuous"
+    assert codemap._label_kind(np.linspace(0, 1, 30)) == "continuous"
 
 
 def test_many_string_classes_pooled_as_other() -> None:
     labels = np.array([f"c{i:02d}" for i in range(30)] * 2 + ["c00"] * 5)
-    colours, entries = plots._discrete_colours(labels)
+    colours, entries = codemap._discrete_colours(labels)
     names = [name for name, _ in entries]
     assert len(names) == 20
     assert names[-1] == "other (11 classes)"
@@ -471,7 +471,7 @@ def test_many_string_classes_pooled_as_other() -> None:
 
 
 def test_discrete_float_labels_print_as_integers() -> None:
-    _, entries = plots._discrete_colours(np.array([1.0, 2.0, np.nan]))
+    _, entries = codemap._discrete_colours(np.array([1.0, 2.0, np.nan]))
     assert [name for name, _ in entries] == ["1", "2", "missing"]
 
 

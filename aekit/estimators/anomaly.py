@@ -25,7 +25,6 @@ The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` 
 from __future__ import annotations
 
 import math
-import os
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any

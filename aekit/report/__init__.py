@@ -1,4 +1,4 @@
-"""Training reports: static PNG plots and a self-contained HTML report.
+"""Training reports: static PNG figures (one module per figure family) and a self-contained HTML report.
 
 Kept free of torch so that reports can be rendered from saved histories and
 arrays on machines without a GPU stack.
@@ -6,17 +6,14 @@ arrays on machines without a GPU stack.
 
 from __future__ import annotations
 
-from aekit.report.html import png_img_tag, write_report
-from aekit.report.plots import (
-    cluster_examples_png,
-    code_map_2d,
-    code_map_png,
-    feature_error_png,
-    loss_curves_png,
-    reconstruction_grid_png,
-    save_png,
-    score_histogram_png,
-)
+from .codemap import code_map_png
+from .features import feature_error_png
+from .figures import save_png
+from .html import png_img_tag, write_report
+from .images import cluster_examples_png, reconstruction_grid_png
+from .losses import loss_curves_png
+from .projection import code_map_2d
+from .scores import score_histogram_png
 
 __all__ = [
     "cluster_examples_png",

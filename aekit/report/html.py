@@ -25,13 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit._utils import atomic_write_text
-from aekit.report.plots import (
-    code_map_png,
-    feature_error_png,
-    loss_curves_png,
-    reconstruction_grid_png,
-)
+from .._utils import atomic_write_text
+from .codemap import code_map_png
+from .features import feature_error_png
+from .images import reconstruction_grid_png
+from .losses import loss_curves_png
 
 __all__ = ["png_img_tag", "write_report"]
 
@@ -233,7 +231,7 @@ def write_report(
         reason, data shape, seconds. Keys and values are escaped; floats are
         shown with 6 significant digits.
     history : list of dict
-        Per-epoch rows as accepted by :func:`aekit.report.plots.loss_curves_png`.
+        Per-epoch rows as accepted by :func:`aekit.report.losses.loss_curves_png`.
         An empty list gives a note instead of the plot.
     images : tuple of numpy.ndarray, optional
         ``(inputs, reconstructions)`` image batches; adds the comparison grid.

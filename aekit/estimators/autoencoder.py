@@ -357,19 +357,19 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         return self
 
     def fine_tune(self, X: object, y: object = None, *,
-                  objective: Callable[[AutoEncoderModel, TensorBatches], nn.Module] | None = None,
+                  objective: Callable[[AutoEncoderModel, TensorBatches, torch.device], nn.Module] | None = None,
                   max_iter: int = 10, batch_size: int = 256, learning_rate: float = 1e-4) -> list[dict[str, float]]:
         """Train the fitted model further on ``X`` under ``objective`` (default: its own loss); returns the history.
 
-        ``objective(model, data)`` builds a module whose ``loss(batch)`` the Trainer minimises; ``data`` holds ``X``
-        in model space with ``y`` (integers) as each row's ``target``. This is how a task adds a term to the
+        ``objective(model, data, device)`` builds a module whose ``loss(batch)`` the Trainer minimises; ``data``
+        holds ``X`` in model space with ``y`` (integers) as each row's ``target``. This is how a task adds a term to the
         autoencoder's training (the Clusterer's pull towards its clusters) without a training loop of its own.
         Constant learning rate, no early stopping; seeded by ``random_state``.
         """
         x, observed = self._model_input(X)
         target = None if y is None else np.asarray(y, dtype=np.int64)
         data = TensorBatches.from_numpy(x, observed, target)
-        module = self.model_ if objective is None else objective(self.model_, data)
+        module = self.model_ if objective is None else objective(self.model_, data, self.device_)
         config = TrainConfig(max_epochs=max_iter, batch_size=batch_size, learning_rate=learning_rate,
                              lr_schedule="constant", early_stopping=False, seed=self._seed(),
                              verbose=int(self.verbose), progress_label="fine-tuning")

@@ -213,8 +213,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
         if epochs and np.unique(self.labels_).size > 1:
             # Cluster ids as 0..C-1, so each row's target indexes the centre it is pulled towards.
             _, targets = np.unique(self.labels_, return_inverse=True)
-            objective = partial(ClusterPull.for_data, weight=self.refine_weight, seed=seeds[2],
-                                device=self.autoencoder_.device_)
+            objective = partial(ClusterPull.for_data, weight=self.refine_weight, seed=seeds[2])
             self.refine_history_ = self.autoencoder_.fine_tune(
                 X, targets, objective=objective, max_iter=epochs, batch_size=self.REFINE_BATCH,
                 learning_rate=self.REFINE_LEARNING_RATE)

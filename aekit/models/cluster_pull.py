@@ -47,8 +47,8 @@ class ClusterPull(nn.Module):
 
     @classmethod
     @torch.no_grad()
-    def for_data(cls, model: AutoEncoderModel, data: TensorBatches, weight: float, seed: int,
-                 device: torch.device) -> ClusterPull:
+    def for_data(cls, model: AutoEncoderModel, data: TensorBatches, device: torch.device, *, weight: float,
+                 seed: int) -> ClusterPull:
         """Centres, scale and ``gamma`` from ``data`` (whose ``target`` holds cluster indices 0..C-1)."""
         model.to(device).eval()
         z = torch.cat([model.encode(b.to(device).x) for b in data.sequential(INFERENCE_BATCH)])

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from aekit.data import TabularPreprocessor, read_table
+from aekit.data.tabular import UnseenCategoryWarning
 
 
 @pytest.fixture
@@ -61,7 +62,8 @@ def test_unseen_category_and_missing_columns(frame):
     pre = TabularPreprocessor().fit(frame)
     new = frame.iloc[:1].copy()
     new["color"] = ["green"]
-    X, obs = pre.transform(new)
+    with pytest.warns(UnseenCategoryWarning, match="'green'.*all-zero one-hot"):
+        X, obs = pre.transform(new)
     assert X[0, 1:3].tolist() == [0, 0] and obs[0, 1:3].tolist() == [1, 1]
     with pytest.raises(ValueError, match=r"\['age', 'flag'\]"):
         pre.transform(frame.drop(columns=["age", "flag"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 
 from .. import __version__
 from . import apply, cluster, detect, info, train
@@ -18,8 +19,16 @@ from .common import USER_ERRORS
 SUBCOMMANDS = (train, apply, cluster, detect, info)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line like every other error (``aekit: error: ...``, status 2)."""
+
+    def error(self, message: str) -> None:
+        print(f"aekit: error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aekit",
         description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, reconstruct.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
@@ -35,10 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return args.run(args)
     except USER_ERRORS as exc:
         print(f"aekit: error: {exc}", file=sys.stderr)
         return 2
@@ -47,7 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings from aekit or the libraries it uses, as one line a user reads (no source path, no code line)."""
+    text = " ".join(str(message).split())
+    print(f"aekit: warning: {text}", file=sys.stderr)
+
+
 def main_entry() -> None:
+    """The ``aekit`` console script."""
     sys.exit(main())
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..data.sources import Source, load_source
 from ..estimators import AutoEncoder
 from ..report import code_map_png, save_png
-from .common import data_help, image_size, write_output
+from .common import data_help, image_size, label_column_for, write_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--out", required=True, metavar="FILE", help="output file: .csv, .parquet or .npy")
         p.add_argument("--image-size", type=image_size, default=None, metavar="HxW")
         p.add_argument("--label-col", default=None, metavar="COL",
-                       help="table column to leave out (labels)" + ("; colours the --map" if aliases else ""))
+                       help="table column to leave out (labels; default: the one left out in training)"
+                       + ("; colours the --map" if aliases else ""))
         p.add_argument("--device", default="auto")
         if aliases:
             p.add_argument("--map", default=None, metavar="PNG",
@@ -38,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     ae = AutoEncoder.load(args.run_dir, device=args.device)
-    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+    label_column, optional = label_column_for(args)
+    source = load_source(args.data, label_column=label_column, label_optional=optional, image_size=args.image_size)
     if args.command in ("embed", "encode"):
         values, prefix = ae.transform(source.X), "z"
     else:

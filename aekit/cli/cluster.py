@@ -17,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cluster = sub.add_parser("cluster", help="cluster DATA without labels and write each row's cluster",
                              description="Train an autoencoder on DATA, embed its codes with UMAP and fit a "
                              "Gaussian mixture (the N2D recipe), then refine the code toward the clusters found. "
-                             "Writes id, cluster and probability (the mixture's posterior) per row to FILE and a "
+                             "Writes id, cluster and probability (the share of the row's 15 nearest rows in the code that "
+                             "share its cluster) per row to FILE and a "
                              "report (maps, sizes, members of each cluster) to FILE with .html.")
     cluster.add_argument("data", metavar="DATA", help=data_help())
     cluster.add_argument("-k", "--n-clusters", type=int, default=10, metavar="K", help="number of clusters "

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..data import datasets
 from ..data.chunks import ChunkWriter
+from ..runs import remembered_label_column
 
 # ImportError: an optional dependency is missing; its message says what to install.
 USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
@@ -20,6 +21,15 @@ OUTPUT_SUFFIXES = (".csv", ".parquet", ".npy")
 def data_help() -> str:
     return (f"a CSV/TSV/Parquet table, a .npy/.npz array, a folder of images (PNG/JPEG; sub-folders are "
             f"classes), or a built-in dataset: {', '.join(datasets.available())}")
+
+
+def label_column_for(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """``(column, optional)``: ``--label-col`` if given (then the table must have it), else the label column the
+    run in ``args.run_dir`` was trained without, left out only where the table has it (new data often has no
+    labels)."""
+    if args.label_col is not None:
+        return args.label_col, False
+    return remembered_label_column(args.run_dir), True
 
 
 def image_size(text: str) -> tuple[int, int]:

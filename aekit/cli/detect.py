@@ -8,7 +8,7 @@ import sys
 from ..data.sources import load_source
 from ..estimators import AnomalyDetector
 from ..runs import fit_detection_run, score_to_file
-from .common import data_help
+from .common import data_help, label_column_for
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dfit.add_argument("--contamination", type=float, default=0.1, help="expected outlier fraction (default: 0.1)")
     dfit.add_argument("--label-col", default=None, metavar="COL",
                       help="table column with known labels: left out of fitting, used for AUROC in the report")
+    dfit.add_argument("--overwrite", action="store_true", help="replace a finished run already in RUN_DIR")
     dfit.add_argument("--seed", type=int, default=0)
     dfit.add_argument("--device", default="auto")
     dscore = dsub.add_parser("score", help="score DATA with a fitted detector",
@@ -33,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dscore.add_argument("--out", required=True, metavar="FILE", help="output: .csv or .parquet")
     dscore.add_argument("--top", type=int, default=3, help="top contributing features per row (default: 3)")
     dscore.add_argument("--chunk-rows", type=int, default=100_000, help="rows scored at a time (default: 100000)")
-    dscore.add_argument("--label-col", default=None, metavar="COL", help="table column to leave out")
+    dscore.add_argument("--label-col", default=None, metavar="COL",
+                        help="table column to leave out (default: the one left out when the detector was fitted)")
     dscore.add_argument("--device", default="auto")
     detect.set_defaults(run=run)
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.detect_command == "fit":
         source = load_source(args.data, label_column=args.label_col)
         det = AnomalyDetector(contamination=args.contamination, random_state=args.seed, device=args.device)
-        out = fit_detection_run(det, source, args.out)
+        out = fit_detection_run(det, source, args.out, overwrite=args.overwrite, label_column=args.label_col)
         print(f"flagged {int(det.labels_.sum())} of {len(det.labels_)} rows (threshold {det.threshold_:.4g})",
               file=sys.stderr)
         print(out)
@@ -50,8 +52,9 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk_rows < 1:
         raise ValueError(f"--chunk-rows must be at least 1, got {args.chunk_rows}")
     det = AnomalyDetector.load(args.run_dir, device=args.device)
+    label_column, optional = label_column_for(args)
     rows = score_to_file(det, args.data, args.out, top=args.top, chunk_rows=args.chunk_rows,
-                         label_column=args.label_col)
+                         label_column=label_column, label_optional=optional)
     print(f"scored {rows} rows", file=sys.stderr)
     print(args.out)
     return 0

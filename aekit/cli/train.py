@@ -40,6 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     train.add_argument("--resume", action="store_true", help="continue the crashed run in --out from its checkpoint")
+    train.add_argument("--overwrite", action="store_true", help="replace a finished run already in --out")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=run)
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
                      learning_rate=args.learning_rate, loss=args.loss, corruption=args.corruption,
                      random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1)
     print(f"training a {kind} autoencoder on {source.name} {tuple(np.shape(source.X))} -> {out}", file=sys.stderr)
-    train_run(ae, source, out, resume=args.resume)
+    train_run(ae, source, out, resume=args.resume, overwrite=args.overwrite, label_column=args.label_col)
     print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} epochs", file=sys.stderr)
     print(out)
     return 0

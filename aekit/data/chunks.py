@@ -19,10 +19,14 @@ from .sources import load_source
 OUTPUT_SUFFIXES = (".csv", ".parquet")
 
 
-def iter_chunks(spec: str | os.PathLike, chunk_rows: int = 100_000,
-                label_column: str | None = None) -> Iterator[tuple[np.ndarray, np.ndarray | pd.DataFrame]]:
+def iter_chunks(
+    spec: str | os.PathLike, chunk_rows: int = 100_000, label_column: str | None = None, label_optional: bool = False
+) -> Iterator[tuple[np.ndarray, np.ndarray | pd.DataFrame]]:
     """Yield ``(row_ids, X_chunk)`` for a CSV/Parquet table (streamed), a ``.npy`` array (memory-mapped) or any
-    other source (read whole, then sliced)."""
+    other source (read whole, then sliced). ``label_column`` is left out; with ``label_optional`` a table
+    without it is read as it is."""
+    if label_optional and label_column is not None and not _has_column(spec, label_column):
+        label_column = None
     path = Path(os.fspath(spec))
     kind = TABLE_SUFFIXES.get(path.suffix.lower()) if path.is_file() else None
     if kind in ("csv", "tsv"):
@@ -51,6 +55,19 @@ def iter_chunks(spec: str | os.PathLike, chunk_rows: int = 100_000,
     source = load_source(spec, label_column=label_column)
     for a in range(0, len(source.X), chunk_rows):
         yield source.ids[a : a + chunk_rows], source.rows(slice(a, a + chunk_rows))
+
+
+def _has_column(spec: str | os.PathLike, column: str) -> bool:
+    """Whether a CSV/Parquet table at ``spec`` has ``column`` (reading only its header); False for other sources."""
+    path = Path(os.fspath(spec))
+    kind = TABLE_SUFFIXES.get(path.suffix.lower()) if path.is_file() else None
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return column in pq.ParquetFile(path).schema_arrow.names
+    if kind in ("csv", "tsv", "txt"):
+        return column in read_table(path, nrows=1).columns
+    return False
 
 
 def _split_label(chunk: pd.DataFrame, label_column: str | None, start: int) -> tuple[np.ndarray, pd.DataFrame]:

@@ -17,7 +17,7 @@ __all__ = ["read_table", "TABLE_SUFFIXES"]
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, *, nrows: int | None = None) -> pd.DataFrame:
     """Read a CSV/TSV/TXT or Parquet file into a DataFrame.
 
     The first row of a text file is the header. ``.csv`` is comma-separated, ``.tsv`` tab-separated and
@@ -27,6 +27,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     ----------
     path : str or os.PathLike
         File ending in one of ``.csv``, ``.tsv``, ``.txt``, ``.parquet``, ``.pq`` (any letter case).
+    nrows : int, optional
+        Read only the first ``nrows`` rows of a text table (to look at its columns cheaply).
 
     Returns
     -------
@@ -54,9 +56,9 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if kind == "parquet":
             df = pd.read_parquet(path)
         elif kind == "txt":
-            df = pd.read_csv(path, sep=None, engine="python")
+            df = pd.read_csv(path, sep=None, engine="python", nrows=nrows)
         else:
-            df = pd.read_csv(path, sep="," if kind == "csv" else "\t")
+            df = pd.read_csv(path, sep="," if kind == "csv" else "\t", nrows=nrows)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path} is empty; a table needs a header row and at least one data row") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:

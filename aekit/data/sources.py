@@ -50,10 +50,12 @@ def load_source(
     label_column: str | None = None,
     image_size: tuple[int, int] | None = None,
     split: str | None = None,
+    label_optional: bool = False,
 ) -> Source:
     """Read ``spec``: a built-in dataset name, an ``.npz``/``.npy`` array file, a CSV/Parquet table or an image folder.
 
-    ``label_column`` names a table column to hold out as labels (for coloured maps); it is not trained on.
+    ``label_column`` names a table column to hold out as labels (for coloured maps); it is not trained on. With
+    ``label_optional`` a table without that column is read whole, and a source that is not a table ignores it.
     """
     text = os.fspath(spec)
     path = Path(text)
@@ -70,7 +72,7 @@ def load_source(
             raise ValueError(f"{path} is not a plain NumPy array file ({exc})") from exc
     elif path.suffix.lower() in TABLE_SUFFIXES:
         X = read_table(path)
-        if label_column is not None:
+        if label_column is not None and not (label_optional and label_column not in X.columns):
             if label_column not in X.columns:
                 raise ValueError(f"label column {label_column!r} is not in {path}; columns: {list(X.columns)}")
             labels = X.pop(label_column).to_numpy()
@@ -86,6 +88,6 @@ def load_source(
             f"cannot read {text!r}: give a table ({', '.join(TABLE_SUFFIXES)}), an array (.npy, .npz), "
             f"a folder of images{hint}"
         )
-    if label_column is not None and not isinstance(X, pd.DataFrame):
+    if label_column is not None and not label_optional and not isinstance(X, pd.DataFrame):
         raise ValueError("--label-col applies to tables (CSV/Parquet); this source has no columns")
     return Source(name=path.name or text, X=X, y=labels, ids=np.arange(len(X)), class_names=classes)

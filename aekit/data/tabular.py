@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -141,6 +142,14 @@ class TabularPreprocessor:
                 # -1 for missing and unseen values; int64 so that offsetting by start cannot overflow
                 categories = pd.Index(spec["categories"], dtype=object)
                 codes = categories.get_indexer(pd.Index(_as_strings(series), dtype=object)).astype(np.int64)
+                unseen = present & (codes < 0)
+                if unseen.any():
+                    values = sorted({str(v) for v in series[unseen]})
+                    warnings.warn(
+                        f"column {spec['name']!r}: {int(unseen.sum())} row(s) hold categories not seen in fit "
+                        f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}); they are encoded as "
+                        "no known category (an all-zero one-hot). Refit on data that includes them to learn them.",
+                        UnseenCategoryWarning, stacklevel=2)
                 rows = np.flatnonzero(codes >= 0)
                 X[rows, start + codes[rows]] = 1.0
                 observed[:, start:stop] = present[:, None]
@@ -283,8 +292,19 @@ def _check_frame(df: Any, where: str) -> None:
         raise TypeError(f"{where} expects a pandas DataFrame, got {type(df).__name__}; read files with read_table")
 
 
+#: A text column whose present values are numbers in at least this share is taken for a numeric column with a
+#: few stray entries (a typo, "n/a" spelled oddly), not for a categorical column with hundreds of levels.
+NUMERIC_SHARE = 0.9
+
+
+class UnseenCategoryWarning(UserWarning):
+    """A categorical cell holds a value that ``fit`` never saw; it is encoded as no known category."""
+
+
 def _fit_column(name: str, series: pd.Series) -> dict[str, Any]:
     dtype = series.dtype
+    if series.isna().all():
+        raise ValueError(f"column {name!r} has no values (every cell is missing); drop it before fitting")
     if pd.api.types.is_bool_dtype(dtype):
         return _fit_categorical(name, series, "bool")
     if isinstance(dtype, pd.CategoricalDtype):
@@ -300,12 +320,26 @@ def _fit_column(name: str, series: pd.Series) -> dict[str, Any]:
         return {"name": name, "type": "numeric", "dtype": kind, "mean": mean, "std": std}
     if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
         present = series[~pd.isna(series)]
+        _reject_stray_text(name, present)
         is_bool = len(present) > 0 and all(isinstance(v, (bool, np.bool_)) for v in present)
         return _fit_categorical(name, series, "bool" if is_bool else "str")
     raise TypeError(
         f"column {name!r} has dtype {dtype}, which is neither numeric nor categorical; convert it first "
         "(e.g. a datetime to a number of days, or to a string to treat it as a category)"
     )
+
+
+def _reject_stray_text(name: str, present: pd.Series) -> None:
+    """A mostly-numeric column with a few text cells is a data error, not a category column: say which cells."""
+    as_numbers = pd.to_numeric(present, errors="coerce")
+    text = present[as_numbers.isna()]
+    if len(present) and 0 < len(text) and as_numbers.notna().mean() >= NUMERIC_SHARE:
+        examples = ", ".join(f"{v!r} (row {i!r})" for i, v in list(text.items())[:3])
+        raise ValueError(
+            f"column {name!r} holds numbers except for {len(text)} text value(s): {examples}; fix them, or blank "
+            "them to mark them missing (e.g. pd.to_numeric(df[col], errors='coerce')), or convert the whole column "
+            "to str to treat it as categorical"
+        )
 
 
 def _fit_categorical(name: str, series: pd.Series, kind: str) -> dict[str, Any]:

@@ -313,6 +313,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         """
         adapter = self._fit_input(X)
         x, observed = adapter.transform(X)
+        if len(x) < 2:
+            raise ValueError(f"AutoEncoder needs at least 2 samples to learn from; got {len(x)} sample (n_samples = "
+                             f"{len(x)}); an autoencoder fitted to one row only learns to copy it")
         self.config_ = self._resolve_config(adapter, x)
         seed = self._seed()
         self.device_ = resolve_device(self.device)

@@ -203,8 +203,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
                 random_state=seeds[1] if fixed else None,
                 n_jobs=1 if fixed else -1,
             ).fit(points).embedding_
-        self.mixture_ = GaussianMixture(self.n_clusters, covariance_type=self.covariance_type,
-                                        n_init=self.n_init, random_state=seeds[2]).fit(self.embedding_)
+        self.mixture_ = self._fit_mixture(self.embedding_, seeds[2])
         self.labels_ = self.mixture_.predict(self.embedding_)
         self.refine_history_ = []
         epochs = self.refine_epochs
@@ -224,21 +223,55 @@ class Clusterer(ClusterMixin, ModelEstimator):
         self.n_iter_ = self.autoencoder_.n_iter_
         return self
 
+    def _fit_mixture(self, points: np.ndarray, seed: int) -> GaussianMixture:
+        """The Gaussian mixture, with a stronger covariance floor when codes collapse onto a few points.
+
+        Short training or duplicated rows can leave clusters of identical codes, whose covariance is singular;
+        scikit-learn then stops with advice about ``reg_covar``, which this estimator does not expose. Raising the
+        floor (on standardised points, from scikit-learn's 1e-6 up to 1) fits a mixture anyway; if even that
+        fails, the error says what the user can change.
+        """
+        reg_covar = 1e-6
+        for _ in range(4):
+            try:
+                return GaussianMixture(self.n_clusters, covariance_type=self.covariance_type, n_init=self.n_init,
+                                       reg_covar=reg_covar, random_state=seed).fit(points)
+            except ValueError as exc:
+                if "covariance" not in str(exc):
+                    raise
+                reg_covar *= 100
+        raise ValueError(f"the codes of these {len(points)} rows collapse onto too few distinct points for "
+                         f"{self.n_clusters} clusters; train the autoencoder longer (max_iter / --epochs), ask for "
+                         "fewer clusters, or check the data for duplicated rows")
+
     def _codes(self, X: object) -> np.ndarray:
         check_is_fitted(self)
         return self.scaler_.transform(self.autoencoder_.transform(X))
 
     def predict(self, X: object) -> np.ndarray:
-        """Cluster of each row of ``X``: the majority cluster of its nearest training rows in the code space."""
-        codes = self._codes(X)
-        return self.neighbors_.predict(codes)
+        """Cluster of each row of ``X``: the majority cluster of its nearest training rows in the code space.
+
+        A row whose code is a training row's code (the row was in the training data) keeps that row's cluster, so
+        ``predict(X_train)`` gives ``labels_``; the neighbour vote would reassign the few rows that sit among
+        another cluster's codes."""
+        return self._assign(self._codes(X))[0]
 
     def predict_proba(self, X: object) -> np.ndarray:
-        """Share of each cluster among a row's nearest training rows, shape ``(n, n_clusters)``."""
-        codes = self._codes(X)
+        """Share of each cluster among a row's nearest training rows, shape ``(n, n_clusters)``: how clearly the
+        neighbourhood of a row belongs to one cluster (1.0 deep inside a cluster, lower near a border)."""
+        return self._assign(self._codes(X))[1]
+
+    def _assign(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(clusters, neighbour shares)`` for codes; exact matches of training codes keep their cluster."""
+        distance, index = self.neighbors_.kneighbors(codes)
+        neighbour_labels = self.labels_[index]  # (n, k)
         proba = np.zeros((len(codes), self.n_clusters))
-        proba[:, self.neighbors_.classes_] = self.neighbors_.predict_proba(codes)
-        return proba
+        for c in range(self.n_clusters):
+            proba[:, c] = (neighbour_labels == c).mean(axis=1)
+        clusters = self.neighbors_.classes_[np.argmax(proba[:, self.neighbors_.classes_], axis=1)]
+        seen = distance[:, 0] == 0.0
+        clusters[seen] = neighbour_labels[seen, 0]
+        return clusters, proba
 
     def _children(self) -> dict[str, ModelEstimator]:
         return {"autoencoder": self.autoencoder_}

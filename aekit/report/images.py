@@ -83,7 +83,8 @@ def _labelled_mosaic_figure(canvas: np.ndarray, row_centres: list[float], row_na
     """Show an image mosaic with a name beside each image row; small images are scaled up by whole numbers so
     pixels stay crisp, wide mosaics are shrunk to ``max_width`` pixels."""
     width = canvas.shape[1]
-    scale = float(np.clip(math.floor(max_width / width), 1, 4)) if width <= max_width else max_width / width
+    # Up to 12x, so 8x8 digits are drawn 96 px wide rather than as specks.
+    scale = float(np.clip(math.floor(max_width / width), 1, 12)) if width <= max_width else max_width / width
     fig = _new_figure(width * scale / _DPI, canvas.shape[0] * scale / _DPI, constrained=False)
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.imshow(canvas, interpolation="nearest" if scale >= 1 else "antialiased")
@@ -138,7 +139,7 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     mosaic, centres = _mosaic(originals[:count], recons[:count], cols, gap=gap, block_gap=4 * gap)
     # Integer upscaling keeps small images (e.g. 28x28) crisp; big ones shrink.
     fig = _labelled_mosaic_figure(mosaic, centres, ["input", "recon."] * (len(centres) // 2),
-                                  f"First {count} of {originals.shape[0]} images: inputs above reconstructions",
+                                  f"{count} images: each input above its reconstruction",
                                   max_width=900, fontsize=9)
     return _figure_to_png(fig)
 

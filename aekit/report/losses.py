@@ -33,6 +33,15 @@ def _history_terms(history: Sequence[Mapping[str, object]]) -> list[str]:
     return terms
 
 
+def _same_as_total(history: Sequence[Mapping[str, object]], term: str) -> bool:
+    """A term that equals ``total`` in every row and split (a model with one loss term) needs no panel of its own."""
+    if term == "total":
+        return False
+    return all(_as_float(row.get(f"{split}_{term}")) == _as_float(row.get(f"{split}_total"))
+               for row in history for split, _, _ in _SPLITS
+               if f"{split}_{term}" in row or f"{split}_total" in row)
+
+
 def _history_column(history: Sequence[Mapping[str, object]], key: str) -> np.ndarray:
     """One history column as floats, with missing and infinite values as NaN (plot gaps)."""
     column = np.array([_as_float(row.get(key)) for row in history], dtype=float)
@@ -123,7 +132,7 @@ def loss_curves_png(history: list[dict[str, float]]) -> bytes:
         ``train_*``/``val_*`` keys.
     """
     rows = _validate_history(history)
-    terms = _history_terms(rows)
+    terms = [t for t in _history_terms(rows) if not _same_as_total(rows, t)]
     if not terms:
         raise ValueError("history has no 'train_<term>' or 'val_<term>' keys to plot")
     epochs = _epoch_axis(rows)

@@ -36,8 +36,9 @@ def fit_cluster_run(clusterer: Clusterer, source: Source, out: str | os.PathLike
     start = time.perf_counter()
     clusters = clusterer.fit_predict(source.X)
     seconds = time.perf_counter() - start
-    proba = clusterer.mixture_.predict_proba(clusterer.embedding_)
-    confidence = proba[np.arange(len(clusters)), clusters]
+    # The share of a row's nearest training rows (in the refined code) that share its cluster: 1.0 inside a
+    # cluster, lower at its borders. (The mixture's own posterior is ~1.0 for almost every row after UMAP.)
+    confidence = clusterer.predict_proba(source.X)[np.arange(len(clusters)), clusters]
     with ChunkWriter(out) as writer:
         writer.write(pd.DataFrame({"id": source.ids, "cluster": clusters, "probability": confidence}))
     _write_report(clusterer, source, clusters, confidence, seconds, report or report_path_for(out))

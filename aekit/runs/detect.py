@@ -12,15 +12,20 @@ from ..data.chunks import ChunkWriter, iter_chunks
 from ..data.sources import Source
 from ..estimators import AnomalyDetector
 from ..report import png_img_tag, score_histogram_png, write_report
+from .run_dir import prepare_run_dir, write_run_facts
 
 REPORT = "report.html"
 
 
-def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLike) -> Path:
-    """Fit ``det`` on ``source``, save it to ``out`` with ``report.html`` (score histogram, threshold, top rows)."""
-    out = Path(out)
+def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLike, *, overwrite: bool = False,
+                      label_column: str | None = None) -> Path:
+    """Fit ``det`` on ``source``, save it to ``out`` with ``report.html`` (score histogram, threshold, top rows).
+
+    A finished run in ``out`` is refused unless ``overwrite``; ``label_column`` is remembered for scoring."""
+    out = prepare_run_dir(out, overwrite=overwrite)
     det.fit(source.X)
     det.save(out)
+    write_run_facts(out, label_column=label_column)
     scores = det.decision_scores_
     top = np.argsort(-scores)[:10]
     X_top = source.rows(top)
@@ -50,13 +55,13 @@ def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLi
 
 
 def score_to_file(det: AnomalyDetector, data: str | os.PathLike, out: str | os.PathLike, *, top: int = 3,
-                  chunk_rows: int = 100_000, label_column: str | None = None) -> int:
+                  chunk_rows: int = 100_000, label_column: str | None = None, label_optional: bool = False) -> int:
     """Score ``data`` chunk by chunk into ``out`` (CSV/Parquet): id, score, label and the top features.
 
     Memory is bounded by ``chunk_rows`` whatever the number of rows. Returns the number of rows written.
     """
     with ChunkWriter(out) as writer:
-        for ids, X in iter_chunks(data, chunk_rows, label_column=label_column):
+        for ids, X in iter_chunks(data, chunk_rows, label_column=label_column, label_optional=label_optional):
             scores = det.decision_function(X)
             frame = pd.DataFrame({"id": ids, "score": scores, "label": (scores > det.threshold_).astype(np.int64)})
             if top:

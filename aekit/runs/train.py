@@ -14,6 +14,7 @@ import numpy as np
 from ..data.sources import Source
 from ..estimators import AutoEncoder
 from ..report import write_report
+from .run_dir import prepare_run_dir, write_run_facts
 
 logger = logging.getLogger("aekit")
 REPORT = "report.html"
@@ -21,10 +22,14 @@ REPORT = "report.html"
 REPORT_ROWS = 5000
 
 
-def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume: bool = False) -> Path:
-    """Fit ``ae`` on ``source``, then save the model and write ``report.html`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume: bool = False,
+              overwrite: bool = False, label_column: str | None = None) -> Path:
+    """Fit ``ae`` on ``source``, then save the model and write ``report.html`` into ``out``.
+
+    An ``out`` that holds a finished run is refused unless ``resume`` or ``overwrite``; ``label_column`` (left out
+    of ``source.X``) is recorded so later commands on the same table leave it out too."""
+    out = prepare_run_dir(out, resume=resume, overwrite=overwrite)
+    write_run_facts(out, label_column=label_column)
     ae.set_params(checkpoint_dir=str(out))
     ae.fit(source.X, resume=resume)
     ae.save(out)
@@ -53,10 +58,11 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
         "latent dim": ae.config_.latent_dim,
         "loss": ae.config_.likelihood["name"],
         "epochs run": ae.n_iter_,
-        "best validation loss": ae.best_loss_,
+        f"best {'validation' if any('val_total' in r for r in ae.history_) else 'training'} loss "
+        f"({ae.config_.likelihood['name']} summed over a sample's features, + other terms)": ae.best_loss_,
         "stop reason": ae.stop_reason_,
         "training seconds": round(getattr(ae, "train_seconds_", float("nan")), 1),
-        "mean reconstruction error (MSE)": float(np.mean(ae.reconstruction_error(X))),
+        "mean squared reconstruction error per feature (report rows)": float(np.mean(ae.reconstruction_error(X))),
     }
     return write_report(Path(out) / REPORT,
                         title=f"aekit run: {ae.kind} autoencoder on {source.name}", summary=summary,

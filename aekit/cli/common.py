@@ -13,8 +13,8 @@ from ..data.chunks import ChunkWriter
 from ..runs import remembered_label_column
 
 # ImportError: an optional dependency is missing; its message says what to install.
-USER_ERRORS = (ValueError, TypeError, FileNotFoundError, NotADirectoryError, IsADirectoryError, PermissionError,
-               ImportError)
+USER_ERRORS = (ValueError, TypeError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError,
+               PermissionError, ImportError)
 OUTPUT_SUFFIXES = (".csv", ".parquet", ".npy")
 
 

@@ -119,6 +119,9 @@ def check_n_features(estimator: object, X: object) -> None:
         shape = (len(X), len(X[0]))
     expected = getattr(estimator, "n_features_in_", None)
     adapter = getattr(estimator, "input_", None)
+    if shape is not None and len(shape) > 2 and adapter is not None and not adapter.is_image:
+        raise ValueError(f"X must have shape (n_samples, n_features), like the table the model was fitted on; got "
+                         f"an array of shape {tuple(shape)}")
     if shape is not None and len(shape) == 2 and adapter is not None and not adapter.is_image \
             and expected is not None and shape[1] != expected:
         raise ValueError(f"X has {shape[1]} features, but {type(estimator).__name__} is expecting {expected} "

@@ -62,8 +62,8 @@ class ModelEstimator(BaseEstimator):
     def _model_input(self, X: object) -> tuple[np.ndarray, np.ndarray | None]:
         """``X`` checked against what was fitted and mapped to ``(model array, observed mask or None)``."""
         check_is_fitted(self)
+        check_n_features(self, X)  # first: an array of the wrong shape needs no warning about feature names
         _check_feature_names(self, X, reset=False)
-        check_n_features(self, X)
         return self.input_.transform(X)
 
     def _copy_input_facts(self, other: ModelEstimator) -> None:

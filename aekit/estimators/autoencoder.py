@@ -41,6 +41,7 @@ from ..models.inference import predict_batches
 from ..models.parts import resolve
 from ..registry import Registry
 from ..training import Trainer, TrainConfig, default_training, resolve_device
+from ..training.threads import threads_for
 from ..training.layerwise import pretrain_layerwise
 from .base import ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
@@ -331,6 +332,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
         defaults = default_training(len(train), self.batch_size, self.max_iter, macs)
+        threads = threads_for(macs * defaults.batch_size)
+        logger.info("training for at most %d epochs of batch %d (%d rows) in %d thread(s)", defaults.max_epochs,
+                    defaults.batch_size, len(train), threads)
         train_config = TrainConfig(
             max_epochs=defaults.max_epochs,
             batch_size=defaults.batch_size,
@@ -343,6 +347,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             verbose=int(self.verbose),
             checkpoint_path=None if self.checkpoint_dir is None else
             str(Path(self.checkpoint_dir) / "checkpoint.safetensors"),
+            num_threads=threads,
         )
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
@@ -373,9 +378,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         target = None if y is None else np.asarray(y, dtype=np.int64)
         data = TensorBatches.from_numpy(x, observed, target)
         module = self.model_ if objective is None else objective(self.model_, data, self.device_)
+        macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape, device=self.device_))
         config = TrainConfig(max_epochs=max_iter, batch_size=batch_size, learning_rate=learning_rate,
                              lr_schedule="constant", early_stopping=False, seed=self._seed(),
-                             verbose=int(self.verbose), progress_label="fine-tuning")
+                             verbose=int(self.verbose), progress_label="fine-tuning",
+                             num_threads=threads_for(macs * batch_size))
         history = Trainer(module, config, self.device_).fit(data).history
         self.model_.eval()
         return history

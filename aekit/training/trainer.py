@@ -30,6 +30,7 @@ from .callbacks import (
     TrainState,
     snapshot,
 )
+from .threads import thread_count
 
 logger = logging.getLogger("aekit.training")
 
@@ -62,6 +63,7 @@ class TrainConfig:
     checkpoint_path: str | None = None
     eval_batch_size: int = 2048
     progress_label: str = "training"
+    num_threads: int | None = None  # torch threads while training; None keeps the caller's setting
 
 
 @dataclass
@@ -131,7 +133,8 @@ class Trainer:
         The global torch RNG is forked, so training is reproducible from ``config.seed`` without changing the
         caller's random state.
         """
-        with torch.random.fork_rng(devices=[]):
+        threads = self.config.num_threads or torch.get_num_threads()
+        with torch.random.fork_rng(devices=[]), thread_count(threads):
             return self._fit(train, val, resume)
 
     def _fit(self, train: BatchSource, val: BatchSource | None, resume: bool) -> TrainResult:

@@ -1,0 +1,60 @@
+"""How many CPU threads a model's work gets.
+
+Torch splits every matrix product over all cores. For a small model that is a loss: the pieces are too small to
+pay for the hand-offs, and when another process holds a core the threads wait on each other for whole scheduler
+slices (issue 17 measured the README's digits run at 37 s alone but 120 s beside one busy process with two
+threads, 32 s with one). So work whose batches are small runs in one thread; large work keeps torch's default.
+``AEKIT_NUM_THREADS`` overrides the choice (for example ``AEKIT_NUM_THREADS=1`` on a shared machine).
+
+Measured on a 2-core x86_64 machine (training steps/s, two threads relative to one; 2026-11-23):
+
+=====================  ================  =====  ===================
+work                   MACs per batch    alone  beside 1 busy process
+=====================  ================  =====  ===================
+cancer table MLP, b32  7.6e4             0.94   0.45
+digits conv, b32       4.2e6             1.12   0.39
+MLP 64-128, b64        2.2e6             1.07   0.29
+MLP 256-256, b128      2.1e7             1.52   0.42
+MNIST deep, b256       2.8e8             1.65   0.52
+MNIST conv, b256       1.2e9             2.30   0.45
+=====================  ================  =====  ===================
+
+Two threads lose whenever a core is taken, at every size, but win clearly on an idle machine once a batch
+costs more than about 1e7 multiply-adds. The rule depends on the work only, not on the machine's load, because
+convolutions give (slightly) different results with different thread counts and a seeded run must repeat.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+
+#: Forward multiply-adds per batch below which a second thread gains little even on an idle machine (see above).
+SMALL_WORK_MACS = 1e7
+
+
+def threads_for(macs_per_batch: float) -> int:
+    """Threads for work of ``macs_per_batch`` forward multiply-adds per batch."""
+    override = os.environ.get("AEKIT_NUM_THREADS")
+    if override:
+        try:
+            return max(1, int(override))
+        except ValueError:
+            raise ValueError(f"AEKIT_NUM_THREADS must be a whole number, got {override!r}") from None
+    return 1 if macs_per_batch < SMALL_WORK_MACS else torch.get_num_threads()
+
+
+@contextmanager
+def thread_count(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads, then restore the caller's setting."""
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if n != before:
+            torch.set_num_threads(before)

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
                      random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1)
     print(f"training a {kind} autoencoder on {source.name} {tuple(np.shape(source.X))} -> {out}", file=sys.stderr)
     train_run(ae, source, out, resume=args.resume, overwrite=args.overwrite, label_column=args.label_col)
-    print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} epochs", file=sys.stderr)
+    budget = ae.budget_
+    print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} of at most {budget['max_epochs']} "
+          f"epochs (batch {budget['batch_size']}, {budget['threads']} thread(s))", file=sys.stderr)
     print(out)
     return 0

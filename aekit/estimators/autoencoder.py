@@ -138,6 +138,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     n_iter_ : int
         Epochs run.
     stop_reason_ : str
+    budget_ : dict
+        What the run was allowed: ``max_epochs``, ``batch_size``, ``training_rows``, ``validation_rows`` and the
+        CPU ``threads`` it trained in (see ``aekit.training.budget`` and ``aekit.training.threads``).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Only when fitted on a DataFrame.
@@ -333,6 +336,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
         defaults = default_training(len(train), self.batch_size, self.max_iter, macs)
         threads = threads_for(macs * defaults.batch_size)
+        self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size,
+                        "training_rows": len(train), "validation_rows": n_val, "threads": threads}
         logger.info("training for at most %d epochs of batch %d (%d rows) in %d thread(s)", defaults.max_epochs,
                     defaults.batch_size, len(train), threads)
         train_config = TrainConfig(

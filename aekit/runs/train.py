@@ -58,6 +58,9 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
         "latent dim": ae.config_.latent_dim,
         "loss": ae.config_.likelihood["name"],
         "epochs run": ae.n_iter_,
+        "budget": ("{max_epochs} epochs at most, batches of {batch_size}, {training_rows} training + "
+                   "{validation_rows} validation rows, {threads} thread(s)").format(**ae.budget_)
+        if hasattr(ae, "budget_") else "as in the resumed run",
         f"best {'validation' if any('val_total' in r for r in ae.history_) else 'training'} loss "
         f"({ae.config_.likelihood['name']} summed over a sample's features, + other terms)": ae.best_loss_,
         "stop reason": ae.stop_reason_,

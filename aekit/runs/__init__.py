@@ -1,0 +1,10 @@
+"""What a CLI command does beyond its estimator: run directories, reports and streamed outputs. Python users
+call these to get the same files as the command line."""
+
+from .cluster import fit_cluster_run, report_path_for
+from .detect import fit_detection_run, score_to_file
+from .run_dir import remembered_label_column
+from .train import train_run, write_run_report
+
+__all__ = ["fit_cluster_run", "fit_detection_run", "remembered_label_column", "report_path_for", "score_to_file", "train_run",
+           "write_run_report"]

@@ -202,14 +202,14 @@ def sweep_files(tmp_path_factory):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["train", "{root}/broken.parquet"], "cannot read"),
-    (["train", "{root}/empty.csv"], "is empty"),
-    (["train", "{root}/header_only.csv"], "empty table"),
-    (["train", "{root}/obj.npy"], "not a plain NumPy array"),
-    (["train", "{root}/flat.npy"], "Reshape your data"),
-    (["train", "{root}/imgs"], "cannot read image"),
-    (["train", "{root}/notes.xlsx"], "cannot read"),
-    (["train", "digits", "--image-size", "28by28"], "expected HEIGHTxWIDTH"),
+    (["train", "{root}/broken.parquet", "--out", "{root}/never"], "cannot read"),
+    (["train", "{root}/empty.csv", "--out", "{root}/never"], "is empty"),
+    (["train", "{root}/header_only.csv", "--out", "{root}/never"], "empty table"),
+    (["train", "{root}/obj.npy", "--out", "{root}/never"], "not a plain NumPy array"),
+    (["train", "{root}/flat.npy", "--out", "{root}/never"], "Reshape your data"),
+    (["train", "{root}/imgs", "--out", "{root}/never"], "cannot read image"),
+    (["train", "{root}/notes.xlsx", "--out", "{root}/never"], "cannot read"),
+    (["train", "digits", "--image-size", "28by28", "--out", "{root}/never"], "expected HEIGHTxWIDTH"),
     (["train", "digits", "--latent-dim", "0", "--out", "{root}/r0"], "latent_dim"),
     (["train", "digits", "--epochs", "0", "--out", "{root}/r1"], "max_iter"),
     (["train", "{root}/t.csv", "--label-col", "nope", "--out", "{root}/r2"], "label column 'nope'"),
@@ -230,3 +230,4 @@ def test_cli_bad_input_sweep(sweep_files, argv, message, capsys):
     argv = [a.replace("{root}", str(sweep_files)) for a in argv]
     assert main(argv) == 2
     _one_error_line(capsys.readouterr().err, message)
+    assert not (sweep_files / "never").exists()  # a failed run leaves no directory behind

@@ -18,8 +18,9 @@ RUN_FACTS = "run.json"
 
 
 def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
-    """Create ``out``; a directory that already holds a finished model is refused unless told to resume or
-    overwrite (then its files are removed first, so nothing of the old run is mistaken for the new one)."""
+    """Check ``out`` before training: a directory that already holds a finished model is refused unless told to
+    resume or overwrite (then its files are removed first, so nothing of the old run is mistaken for the new one).
+    Nothing is created here: a run that fails on its input leaves no empty directory behind."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(f"{out} exists and is not a directory; choose another --out")
@@ -28,7 +29,6 @@ def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: 
             raise FileExistsError(f"{out} already holds a finished run; choose another --out, or pass --overwrite "
                                   "to replace it (or --resume to continue a crashed one)")
         shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
     return out
 
 

@@ -29,10 +29,10 @@ def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume
     An ``out`` that holds a finished run is refused unless ``resume`` or ``overwrite``; ``label_column`` (left out
     of ``source.X``) is recorded so later commands on the same table leave it out too."""
     out = prepare_run_dir(out, resume=resume, overwrite=overwrite)
-    write_run_facts(out, label_column=label_column)
     ae.set_params(checkpoint_dir=str(out))
     ae.fit(source.X, resume=resume)
     ae.save(out)
+    write_run_facts(out, label_column=label_column)
     write_run_report(ae, source, out)
     return out
 

@@ -167,6 +167,7 @@ def test_aekit_load_dispatches_on_format(saved):
     root, flat = saved
     for name, cls in (("ae", AutoEncoder), ("det", AnomalyDetector), ("cl", Clusterer)):
         assert type(aekit.load(root / name)) is cls
+    assert aekit.load(root / "ae").budget_["max_epochs"] == 2  # what the run was allowed survives saving
     det = AnomalyDetector.load(root / "det")
     assert (root / "det" / "member1" / "config.json").is_file()  # members are AutoEncoder directories
     np.testing.assert_allclose(det.decision_function(flat[:20]), det.decision_scores_[:20], rtol=1e-5, atol=1e-6)

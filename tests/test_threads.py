@@ -45,7 +45,8 @@ def test_training_a_small_model_runs_in_one_thread(monkeypatch, digits):
     monkeypatch.setattr(trainer_module.Trainer, "_fit", spy)
     torch.set_num_threads(2)
     try:
-        AutoEncoder(kind="conv", max_iter=1, random_state=0).fit(digits[0][:100])
+        ae = AutoEncoder(kind="conv", max_iter=1, random_state=0).fit(digits[0][:100])
     finally:
         torch.set_num_threads(1)
-    assert seen == [1]
+    assert seen == [1] and ae.budget_["threads"] == 1 and ae.budget_["max_epochs"] == 1
+    assert torch.get_num_threads() == 1

@@ -454,7 +454,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     def _state(self) -> dict[str, Any]:
         return {
             "config": {"model": self.config_.to_dict(), "best_loss": self.best_loss_, "n_iter": self.n_iter_,
-                       "stop_reason": self.stop_reason_},
+                       "stop_reason": self.stop_reason_, "budget": getattr(self, "budget_", None)},
             "tensors": self.model_.state_dict(),
             "preprocess": {"input": self.input_.to_dict()},
             "history": self.history_,
@@ -467,6 +467,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.history_ = saved["history"]
         self.loss_curve_ = [row.get("train_total", math.nan) for row in self.history_]
         self.best_loss_, self.n_iter_, self.stop_reason_ = fitted["best_loss"], fitted["n_iter"], fitted["stop_reason"]
+        if fitted.get("budget"):
+            self.budget_ = fitted["budget"]
 
     def _set_model(self, config: ModelConfig, state_dict: dict[str, torch.Tensor], adapter: InputAdapter,
                    device: str) -> None:

@@ -200,3 +200,11 @@ def test_resume_from_checkpoint_dir_continues_the_run(tmp_path, small_digits):
     assert resumed.loss_curve_[3] < resumed.loss_curve_[1]  # and training went on from there
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         AutoEncoder(max_iter=2, latent_dim=3, checkpoint_dir=str(tmp_path / "empty")).fit(X, resume=True)
+
+
+def test_conv_autoencoder_on_colour_non_square_images():
+    X = np.random.default_rng(0).random((24, 3, 32, 48), dtype=np.float32)
+    ae = AutoEncoder(kind="conv", latent_dim=6, max_iter=2, random_state=0).fit(X)
+    assert ae.transform(X).shape == (24, 6)
+    rec = ae.reconstruct(X)
+    assert rec.shape == X.shape and 0.0 <= rec.min() and rec.max() <= 1.0

@@ -113,3 +113,22 @@ def test_mixed_likelihood_uses_cross_entropy_for_categories_and_masks_missing():
     assert model.likelihood.nll(params, x, observed).item() == pytest.approx(expected - 0.5, rel=1e-6)
     probs = model.likelihood.mean(params)
     assert probs[0, 1:].sum().item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("options", [{}, {"dense": 16}, {"upsample": "resize"}, {"dense": 8, "upsample": "resize"}])
+def test_conv_options_keep_colour_non_square_images_intact(options):
+    torch.manual_seed(0)
+    config = ModelConfig(input_shape=(3, 32, 48), latent_dim=5, encoder={"name": "conv", "hidden": (4, 8), **options})
+    model = AutoEncoderModel(config)
+    x = torch.rand(2, 3, 32, 48)
+    assert model.encode(x).shape == (2, 5)
+    assert model.reconstruct(x).shape == (2, 3, 32, 48)
+    terms = model.loss(Batch(x))
+    terms["total"].backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_conv_upsample_option_is_checked():
+    with pytest.raises(ValueError, match="upsample must be 'transpose' or 'resize'"):
+        AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=2,
+                                     encoder={"name": "conv", "upsample": "bilinear"}))

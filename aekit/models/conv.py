@@ -24,9 +24,11 @@ def stage_sizes(height: int, width: int, n_stages: int) -> list[tuple[int, int]]
 
 
 class ConvEncoder(nn.Module):
-    """``(B, C, H, W) -> (B, channels[-1] * h * w)`` through ``len(channels)`` stride-2 stages."""
+    """``(B, C, H, W) -> (B, channels[-1] * h * w)`` through ``len(channels)`` stride-2 stages, then optionally a
+    dense layer of ``dense`` units (``(B, dense)``), as a deep MLP has between its input and its code."""
 
-    def __init__(self, in_shape: tuple[int, int, int], channels: tuple[int, ...], activation: str) -> None:
+    def __init__(self, in_shape: tuple[int, int, int], channels: tuple[int, ...], activation: str,
+                 dense: int = 0) -> None:
         super().__init__()
         c, h, w = in_shape
         layers: list[nn.Module] = []
@@ -36,25 +38,34 @@ class ConvEncoder(nn.Module):
         self.body = nn.Sequential(*layers)
         self.sizes = stage_sizes(h, w, len(channels))
         self.out_dim = channels[-1] * self.sizes[-1][0] * self.sizes[-1][1]
+        self.head = nn.Identity()
+        if dense:
+            self.head = nn.Sequential(nn.Linear(self.out_dim, dense), make_activation(activation))
+            self.out_dim = dense
         self.to(memory_format=torch.channels_last)  # about 30% faster convolutions on CPU (oneDNN)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.contiguous(memory_format=torch.channels_last)
-        return self.body(x).flatten(1)  # (B, C_last * h * w)
+        return self.head(self.body(x).flatten(1))  # (B, C_last * h * w), or (B, dense)
 
 
 class ConvDecoder(nn.Module):
     """Mirror of :class:`ConvEncoder`: ``(B, K) -> (B, C, H, W)`` likelihood parameters (e.g. logits)."""
 
     def __init__(
-        self, latent_dim: int, out_shape: tuple[int, int, int], channels: tuple[int, ...], activation: str
+        self, latent_dim: int, out_shape: tuple[int, int, int], channels: tuple[int, ...], activation: str,
+        dense: int = 0, upsample: str = "transpose",
     ) -> None:
         super().__init__()
+        if upsample not in ("transpose", "resize"):
+            raise ValueError(f"upsample must be 'transpose' or 'resize', got {upsample!r}")
         c, h, w = out_shape
         sizes = stage_sizes(h, w, len(channels))
         self.start_shape = (channels[-1], *sizes[-1])
+        first = [nn.Linear(latent_dim, dense), make_activation(activation)] if dense else []
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, channels[-1] * sizes[-1][0] * sizes[-1][1]), make_activation(activation)
+            *first, nn.Linear(dense or latent_dim, channels[-1] * sizes[-1][0] * sizes[-1][1]),
+            make_activation(activation)
         )
         layers: list[nn.Module] = []
         rev = list(reversed(channels))
@@ -63,7 +74,10 @@ class ConvDecoder(nn.Module):
             # ConvTranspose2d(k=3, s=2, p=1) gives 2*s - 1 + output_padding, so odd targets need padding 0.
             pad = (h_out - (2 * h_in - 1), w_out - (2 * w_in - 1))
             layers += [nn.Conv2d(c_in, c_in, 3, padding=1), make_activation(activation)]
-            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=pad)]
+            if upsample == "transpose":
+                layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=pad)]
+            else:  # resize then convolve: no checkerboard pattern from overlapping transposed kernels
+                layers += [nn.Upsample(size=(h_out, w_out), mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1)]
             layers += [make_activation(activation)]
         layers.append(nn.Conv2d(rev[-1], c, 3, padding=1))
         self.body = nn.Sequential(*layers)

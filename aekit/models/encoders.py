@@ -42,11 +42,14 @@ class ConvFamily:
     class Config:
         hidden: tuple[int, ...] = (16, 32)  # channels per stride-2 stage
         activation: str = "relu"
+        dense: int = 0  # units of a dense layer between the last feature map and the code (0: none)
+        upsample: str = "transpose"  # decoder stages: "transpose" (stride-2 transposed conv) | "resize" (+ conv)
 
     @staticmethod
     def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
         if len(input_shape) != 3:
             raise ValueError(f"a conv encoder needs image input (C, H, W), got input shape {tuple(input_shape)}")
         hidden = tuple(int(h) for h in config.hidden)
-        return (ConvEncoder(tuple(input_shape), hidden, config.activation),
-                ConvDecoder(latent_dim, tuple(input_shape), hidden, config.activation))
+        return (ConvEncoder(tuple(input_shape), hidden, config.activation, config.dense),
+                ConvDecoder(latent_dim, tuple(input_shape), hidden, config.activation, config.dense,
+                            config.upsample))

@@ -530,3 +530,11 @@ def test_cluster_examples_png_has_one_row_per_cluster(rng: np.random.Generator) 
         report.cluster_examples_png(images, clusters[:5])
     with pytest.raises(ValueError, match="per_cluster"):
         report.cluster_examples_png(images, clusters, per_cluster=0)
+
+
+def test_a_term_equal_to_total_gets_no_panel_of_its_own() -> None:
+    one_term = [{"epoch": e, "train_total": 1.0 / e, "train_recon": 1.0 / e, "val_total": 2.0 / e,
+                 "val_recon": 2.0 / e} for e in range(1, 5)]
+    two_terms = [dict(row, train_kl=0.1, val_kl=0.2) for row in one_term]
+    width = lambda rows: Image.open(io.BytesIO(loss_curves_png(rows))).size[0]  # noqa: E731
+    assert width(two_terms) > 1.5 * width(one_term)  # total + kl (+ recon) panels vs the single total panel

@@ -140,8 +140,8 @@ class AnomalyDetector(ModelEstimator):
         if self.input_.is_image:
             return x
         if reset:
-            self.scaler_ = {"rank-gauss": RankGaussScaler, "standard": StandardColumnScaler}.get(self.scaling)
-            self.scaler_ = None if self.scaler_ is None else self.scaler_().fit(x)
+            scaler = {"rank-gauss": RankGaussScaler, "standard": StandardColumnScaler}.get(self.scaling)
+            self.scaler_ = None if scaler is None else scaler().fit(x)
         return x if self.scaler_ is None else self.scaler_.transform(x)
 
     # ------------------------------------------------------------------------------------------------ fit
@@ -183,8 +183,9 @@ class AnomalyDetector(ModelEstimator):
                 self.members_.append(member)
                 if self.verbose:
                     print(f"member {i + 1}/{k}: {member.n_iter_} epochs, {member.stop_reason_}")
-            self._fit_code_densities(x[keep])
-            parts = self._member_parts(x)  # (k, n, P)
+            outputs = self._member_outputs(x)
+            self._fit_code_densities([z[keep] for z, _ in outputs])
+            parts = self._member_parts(outputs)  # (k, n, P)
             ref = parts[:, keep]
             self.error_center_ = np.median(ref, axis=1)  # (k, P)
             spread = np.quantile(ref, 0.75, axis=1) - np.quantile(ref, 0.25, axis=1)
@@ -203,29 +204,31 @@ class AnomalyDetector(ModelEstimator):
     TRIM = 0.25  # fraction of highest-scoring rows left out of the second round
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
 
-    def _fit_code_densities(self, x: np.ndarray) -> None:
-        """Mean and inverse covariance of each member's codes, for the code-space (Mahalanobis) part."""
+    def _member_outputs(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each member's codes and per-row reconstruction errors on ``x``, from one encoder pass per member."""
+        return [member.codes_and_errors(x) for member in self.members_]
+
+    def _fit_code_densities(self, codes: list[np.ndarray]) -> None:
+        """Mean and inverse covariance of each member's training codes, for the code-space (Mahalanobis) part."""
         self.code_mean_, self.code_precision_ = [], []
-        for member in self.members_:
-            z = member.transform(x).astype(np.float64)
+        for z in codes:
+            z = z.astype(np.float64)
             cov = np.atleast_2d(np.cov(z, rowvar=False))
             cov += np.eye(len(cov)) * (1e-6 * np.trace(cov) / len(cov) + 1e-12)
             self.code_mean_.append(z.mean(axis=0))
             self.code_precision_.append(np.linalg.pinv(cov))
 
-    def _member_parts(self, x: np.ndarray) -> np.ndarray:
+    def _member_parts(self, outputs: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Raw score parts of every row under every member: ``(k, n, P)``.
 
         ``recon``: mean squared reconstruction error (off the learned manifold). ``code``: Mahalanobis distance
         of the code among the training codes (on the manifold, but far from the bulk).
         """
-        out = np.empty((len(self.members_), len(x), len(self.SCORE_PARTS)), dtype=np.float64)
-        for i, member in enumerate(self.members_):
-            z = member.transform(x).astype(np.float64) - self.code_mean_[i]
-            values = {
-                "recon": member.reconstruction_error(x),
-                "code": np.einsum("nk,kl,nl->n", z, self.code_precision_[i], z),
-            }
+        n = len(outputs[0][1])
+        out = np.empty((len(outputs), n, len(self.SCORE_PARTS)), dtype=np.float64)
+        for i, (z, recon) in enumerate(outputs):
+            z = z.astype(np.float64) - self.code_mean_[i]
+            values = {"recon": recon, "code": np.einsum("nk,kl,nl->n", z, self.code_precision_[i], z)}
             out[i] = np.column_stack([values[p] for p in self.SCORE_PARTS])
         return out
 
@@ -237,7 +240,7 @@ class AnomalyDetector(ModelEstimator):
     def decision_function(self, X: object) -> np.ndarray:
         """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
         check_is_fitted(self)
-        return self._combine(self._member_parts(self._scaled(X, reset=False)))
+        return self._combine(self._member_parts(self._member_outputs(self._scaled(X, reset=False))))
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""

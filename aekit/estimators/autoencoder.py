@@ -423,12 +423,16 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         check_is_fitted(self)
         return self.input_.feature_names or [f"x{i}" for i in range(math.prod(self.config_.input_shape))]
 
+    def _codes_and_squared_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass."""
+        x, observed = self._model_input(X)
+        z, x_hat = predict_batches(self.model_.encode_reconstruct, x, self.device_)
+        sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
+        return z, (sq if observed is None else np.where(observed > 0, sq, np.nan))
+
     def feature_errors(self, X: object) -> np.ndarray:
         """Squared reconstruction error of every model-space feature, ``(n, d)`` float64; NaN for missing cells."""
-        x, observed = self._model_input(X)
-        x_hat = predict_batches(self.model_.reconstruct, x, self.device_)
-        sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
-        return sq if observed is None else np.where(observed > 0, sq, np.nan)
+        return self._codes_and_squared_errors(X)[1]
 
     def reconstruction_error(self, X: object) -> np.ndarray:
         """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
@@ -436,9 +440,13 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         Tables fitted from DataFrames are compared after scaling and one-hot encoding; missing cells are left out
         (a row with nothing observed scores 0).
         """
-        sq = self.feature_errors(X)
+        return self.codes_and_errors(X)[1]
+
+    def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
+        z, sq = self._codes_and_squared_errors(X)
         seen = ~np.isnan(sq)
-        return np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+        return z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
 
     def score(self, X: object, y: object = None) -> float:
         """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""

@@ -207,4 +207,19 @@ def test_conv_autoencoder_on_colour_non_square_images():
     ae = AutoEncoder(kind="conv", latent_dim=6, max_iter=2, random_state=0).fit(X)
     assert ae.transform(X).shape == (24, 6)
     rec = ae.reconstruct(X)
-    assert rec.shape == X.shape and 0.0 <= rec.min() and rec.max() <= 1.0
+    assert rec.shape == X.shape and X.min() <= rec.min() and rec.max() <= X.max()
+
+
+def test_images_are_standardised_per_channel_and_use_mse(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.random((40, 2, 8, 8), dtype=np.float32) * np.array([1.0, 0.5], np.float32).reshape(1, 2, 1, 1)
+    ae = AutoEncoder(kind="conv", latent_dim=4, max_iter=2, random_state=0).fit(X)
+    norm = ae.config_.input_norm
+    assert ae.config_.likelihood["name"] == "mse"
+    np.testing.assert_allclose(norm["mean"], X.mean(axis=(0, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(norm["std"], X.std(axis=(0, 2, 3)), rtol=1e-4)
+    assert (norm["low"], norm["high"]) == (pytest.approx(X.min()), pytest.approx(X.max()))
+    ae.save(tmp_path / "m")
+    np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "m").reconstruct(X), ae.reconstruct(X))
+    table = AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(X.reshape(40, -1)[:, :6])
+    assert table.config_.input_norm is None  # tables are scaled by the input mapping, not here

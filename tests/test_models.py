@@ -115,7 +115,8 @@ def test_mixed_likelihood_uses_cross_entropy_for_categories_and_masks_missing():
     assert probs[0, 1:].sum().item() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("options", [{}, {"dense": 16}, {"upsample": "resize"}, {"dense": 8, "upsample": "resize"}])
+@pytest.mark.parametrize("options", [{}, {"dense": 16}, {"upsample": "resize"}, {"dense": 8, "upsample": "resize"},
+                                     {"norm": "batch"}, {"linear_path": True}, {"norm": "batch", "linear_path": True}])
 def test_conv_options_keep_colour_non_square_images_intact(options):
     torch.manual_seed(0)
     config = ModelConfig(input_shape=(3, 32, 48), latent_dim=5, encoder={"name": "conv", "hidden": (4, 8), **options})
@@ -128,7 +129,73 @@ def test_conv_options_keep_colour_non_square_images_intact(options):
     assert all(p.grad is not None for p in model.parameters())
 
 
-def test_conv_upsample_option_is_checked():
+def test_conv_upsample_and_norm_options_are_checked():
     with pytest.raises(ValueError, match="upsample must be 'transpose' or 'resize'"):
         AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=2,
                                      encoder={"name": "conv", "upsample": "bilinear"}))
+    with pytest.raises(ValueError, match="norm must be 'none' or 'batch'"):
+        AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=2, encoder={"name": "conv", "norm": "layer"}))
+
+
+def test_conv_linear_path_reaches_the_code_and_the_output():
+    """With the linear path, the code depends on the pixels even when every convolution outputs zero."""
+    torch.manual_seed(0)
+    model = AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=3,
+                                         encoder={"name": "conv", "hidden": (4,), "linear_path": True}))
+    with torch.no_grad():
+        for module in model.encoder.body:
+            if isinstance(module, torch.nn.Conv2d):
+                module.weight.zero_()
+                module.bias.zero_()
+    x = torch.rand(2, 1, 8, 8)
+    assert model.encoder.out_dim == 4 * 4 * 4 + 64
+    assert not torch.allclose(model.encode(x)[0], model.encode(x)[1])
+    z = torch.zeros(1, 3, requires_grad=True)
+    model.decode(z).sum().backward()
+    assert model.decoder.linear.weight.shape == (64, 3) and z.grad.abs().sum() > 0
+
+
+def _norm_config(likelihood: str) -> ModelConfig:
+    return ModelConfig(input_shape=(2, 4, 4), latent_dim=3, encoder={"name": "conv", "hidden": (4,)},
+                       likelihood={"name": likelihood},
+                       input_norm={"mean": [0.5, 0.2], "std": [0.25, 0.1], "low": 0.0, "high": 1.0})
+
+
+def test_input_norm_standardises_what_the_encoder_reads():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(_norm_config("mse")).eval()
+    x = torch.rand(3, 2, 4, 4)
+    scaled = (x - torch.tensor([0.5, 0.2]).view(1, 2, 1, 1)) / torch.tensor([0.25, 0.1]).view(1, 2, 1, 1)
+    expected = model.bottleneck(model.encoder(scaled)).mean
+    torch.testing.assert_close(model.encode(x), expected)
+
+
+def test_mse_decoder_predicts_standardised_values_and_reconstructions_stay_in_range():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(_norm_config("mse")).eval()
+    with torch.no_grad():
+        model.decoder.body[-1].bias.copy_(torch.tensor([20.0, -20.0]))  # push both channels out of [0, 1]
+    z = torch.randn(4, 3)
+    raw = model.decoder(z)
+    expected = raw * torch.tensor([0.25, 0.1]).view(1, 2, 1, 1) + torch.tensor([0.5, 0.2]).view(1, 2, 1, 1)
+    torch.testing.assert_close(model.decoder_params(z), expected)
+    torch.testing.assert_close(model.decode(z), expected.clamp(0.0, 1.0))
+    assert (expected[:, 0] > 1).all() and (expected[:, 1] < 0).all()  # so the clamp was exercised
+
+
+def test_bce_logits_are_not_rescaled():
+    torch.manual_seed(0)
+    model = AutoEncoderModel(_norm_config("bce")).eval()
+    z = torch.randn(4, 3)
+    torch.testing.assert_close(model.decoder_params(z), model.decoder(z))
+
+
+def test_input_norm_specs_are_checked():
+    with pytest.raises(ValueError, match="one per leading axis"):
+        AutoEncoderModel(ModelConfig(input_shape=(2, 4, 4), latent_dim=2, encoder={"name": "conv", "hidden": (4,)},
+                                     input_norm={"mean": [0.5], "std": [0.2]}))
+    with pytest.raises(ValueError, match="unknown keys"):
+        ModelConfig(input_shape=(4,), latent_dim=2, input_norm={"mean": [0] * 4, "std": [1] * 4, "scale": 2})
+    old = ModelConfig(input_shape=(4,), latent_dim=2).to_dict()
+    del old["input_norm"]  # configs saved before input_norm existed still load
+    assert ModelConfig.from_dict(old).input_norm is None

@@ -28,6 +28,10 @@ KINDS = tuple(PRESETS)
 # Default strength of each corruption when the user names one but not its level.
 NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.25, "salt-and-pepper": 0.1}  # gaussian: times the data's std
 SPARSITY_WEIGHTS = {"l1": 1e-3, "kl": 1.0}
+# Encoder settings an estimator asks for beyond each part's neutral defaults (which keep older saved models
+# loading as they were built). For conv: batch normalisation after every convolution and a linear path from
+# pixels to code and back, chosen on MNIST and natural-image crops (issue 16; BENCHMARKS.md, design screen).
+ENCODER_SETTINGS: dict[str, dict] = {"conv": {"norm": "batch", "linear_path": True}}
 def preset(kind: str) -> dict:
     if kind not in PRESETS:
         raise ValueError(f"unknown kind {kind!r}; choose one of: {', '.join(KINDS)}")

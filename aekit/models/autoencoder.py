@@ -2,9 +2,10 @@
 
 ::
 
-    x ──corrupt──► encoder ──► bottleneck ──► decoder ──► likelihood(x | x̂)  + regularisers(x, code)
-       (training    (mlp | conv)  (deterministic |  (mirror)   (mse | bce |        (sparsity-l1 / -kl,
-        only)                      gaussian: + kl)              mixed)            contractive)
+    x ──corrupt──► standardise ──► encoder ──► bottleneck ──► decoder ──► likelihood(x | x̂)  + regularisers
+       (training    (images:         (mlp |     (deterministic |  (mirror;    (mse | bce |       (sparsity-l1/-kl,
+        only)        input_norm.py)   conv)      gaussian: + kl)   mse: back   mixed)            contractive)
+                                                                   to data units)
 
 ``loss`` returns a dict of named terms (``recon``, then whatever the bottleneck and the regularisers report —
 ``kl``, ``sparsity``, ``contractive`` — and ``total``) so the trainer can log each without knowing which model it
@@ -25,6 +26,7 @@ from .bottleneck import BOTTLENECKS
 from .config import ModelConfig
 from .corruption import build_corruption
 from .encoders import ENCODERS
+from .input_norm import InputNorm
 from .likelihood import LIKELIHOODS
 from .parts import resolve
 from .regularizers import REGULARIZERS
@@ -37,22 +39,30 @@ class AutoEncoderModel(nn.Module):
         super().__init__()
         self.config = c = config
         self.corruption = build_corruption(c.corruption)
+        self.input_norm = InputNorm(c.input_norm, c.input_shape)
         family, family_config = resolve(ENCODERS, c.encoder)
         self.encoder, self.decoder = family.build(c.input_shape, c.latent_dim, family_config)
         bottleneck, bottleneck_config = resolve(BOTTLENECKS, c.bottleneck)
         self.bottleneck = bottleneck(self.encoder.out_dim, c.latent_dim, bottleneck_config)
         likelihood, likelihood_config = resolve(LIKELIHOODS, c.likelihood)
         self.likelihood = likelihood(likelihood_config)
+        self.standardised_output = self.input_norm.active and self.likelihood.params_in_data_units
         self.regularizers = nn.ModuleList(cls(cfg) for cls, cfg in (resolve(REGULARIZERS, r) for r in c.regularizers))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``."""
-        return self.bottleneck(self.encoder(x)).mean
+        return self.bottleneck(self.encoder(self.input_norm(x))).mean
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)``."""
+        params = self.decoder_params(z)
+        mean = self.likelihood.mean(params.flatten(1)).view(-1, *self.config.input_shape)
+        return self.input_norm.clip(mean) if self.standardised_output else mean
+
+    def decoder_params(self, z: torch.Tensor) -> torch.Tensor:
+        """The likelihood's parameters for codes ``z`` (in data units when they are the data's values)."""
         params = self.decoder(z)
-        return self.likelihood.mean(params.flatten(1)).view(-1, *self.config.input_shape)
+        return self.input_norm.inverse(params) if self.standardised_output else params
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
@@ -75,9 +85,9 @@ class AutoEncoderModel(nn.Module):
         with torch.enable_grad() if input_grad else contextlib.nullcontext():
             if input_grad:
                 x_in = x_in.detach().requires_grad_(True)
-            code = self.bottleneck(self.encoder(x_in))
+            code = self.bottleneck(self.encoder(self.input_norm(x_in)))
             extra = [r.terms(x_in, code) for r in self.regularizers]
-        params = self.decoder(code.z)
+        params = self.decoder_params(code.z)
         terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
         total = terms["recon"]
         for name, term in chain(code.terms.items(), *(e.items() for e in extra)):
@@ -97,7 +107,8 @@ class EncoderModel(nn.Module):
             full = AutoEncoderModel(config)
             parts = (full.encoder, full.bottleneck)
         self.config = config
+        self.input_norm = InputNorm(config.input_norm, config.input_shape)
         self.encoder, self.bottleneck = parts
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bottleneck(self.encoder(x)).mean
+        return self.bottleneck(self.encoder(self.input_norm(x))).mean

@@ -30,6 +30,7 @@ class ModelConfig:
     likelihood: Spec = field(default_factory=lambda: {"name": "mse"})
     corruption: Spec | None = None
     regularizers: list[Spec] = field(default_factory=list)
+    input_norm: dict[str, Any] | None = None  # encoder-input mean/std per leading axis (input_norm.py)
 
     def __post_init__(self) -> None:
         """Fill every part's defaults in, so the saved file says exactly what was built."""
@@ -40,15 +41,23 @@ class ModelConfig:
         self.likelihood = normalise(LIKELIHOODS, self.likelihood)
         self.corruption = None if self.corruption is None else normalise(CORRUPTIONS, self.corruption)
         self.regularizers = [normalise(REGULARIZERS, r) for r in self.regularizers]
+        if self.input_norm is not None:
+            unknown = set(self.input_norm) - {"mean", "std", "low", "high"}
+            if unknown:
+                raise ValueError(f"input_norm has unknown keys {sorted(unknown)}; it takes mean, std, low, high")
+            norm = {k: [float(v) for v in self.input_norm[k]] for k in ("mean", "std")}
+            self.input_norm = norm | {k: float(self.input_norm[k]) for k in ("low", "high") if k in self.input_norm}
 
     def to_dict(self) -> dict:
         return {"input_shape": list(self.input_shape), "latent_dim": self.latent_dim, "encoder": self.encoder,
                 "bottleneck": self.bottleneck, "likelihood": self.likelihood, "corruption": self.corruption,
-                "regularizers": self.regularizers}
+                "regularizers": self.regularizers,
+                "input_norm": self.input_norm}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        known = {"input_shape", "latent_dim", "encoder", "bottleneck", "likelihood", "corruption", "regularizers"}
+        known = {"input_shape", "latent_dim", "encoder", "bottleneck", "likelihood", "corruption", "regularizers",
+                 "input_norm"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; this file was written by another tool")

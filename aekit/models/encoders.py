@@ -44,12 +44,15 @@ class ConvFamily:
         activation: str = "relu"
         dense: int = 0  # units of a dense layer between the last feature map and the code (0: none)
         upsample: str = "transpose"  # decoder stages: "transpose" (stride-2 transposed conv) | "resize" (+ conv)
+        norm: str = "none"  # after each convolution: "none" | "batch"
+        linear_path: bool = False  # a linear map from pixels to code and code to pixels beside the convolutions
 
     @staticmethod
     def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
         if len(input_shape) != 3:
             raise ValueError(f"a conv encoder needs image input (C, H, W), got input shape {tuple(input_shape)}")
         hidden = tuple(int(h) for h in config.hidden)
-        return (ConvEncoder(tuple(input_shape), hidden, config.activation, config.dense),
+        return (ConvEncoder(tuple(input_shape), hidden, config.activation, config.dense, config.norm,
+                            config.linear_path),
                 ConvDecoder(latent_dim, tuple(input_shape), hidden, config.activation, config.dense,
-                            config.upsample))
+                            config.upsample, config.norm, config.linear_path))

@@ -25,6 +25,10 @@ LIKELIHOODS: Registry[type[nn.Module]] = Registry("loss")
 class Likelihood(nn.Module):
     """Shared interface: ``nll`` per sample, ``batch_nll`` its batch mean, ``mean`` the reconstruction."""
 
+    # True when the decoder's outputs are the data's own values (a Gaussian mean), so the model may let the
+    # decoder predict them in standardised units (see input_norm.py); False for logits.
+    params_in_data_units = False
+
     def __init__(self, config: object = None) -> None:
         super().__init__()
 
@@ -47,6 +51,7 @@ def _masked_sum(per_value: torch.Tensor, observed: torch.Tensor | None) -> torch
 
 @LIKELIHOODS.register("mse")
 class GaussianLikelihood(Likelihood):
+    params_in_data_units = True
 
     def nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         return _masked_sum(0.5 * (params.flatten(1) - x.flatten(1)).pow(2), observed)

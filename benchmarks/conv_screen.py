@@ -22,7 +22,7 @@ import torch
 from image_reconstruction import load, mse
 from sklearn.decomposition import PCA
 
-import aekit.models.encoders as encoders
+from aekit.models import encoders
 from aekit import AutoEncoder
 
 

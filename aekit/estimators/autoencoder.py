@@ -46,7 +46,8 @@ from ..training.threads import threads_for
 from ..training.layerwise import pretrain_layerwise
 from .base import ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
-from .presets import ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim, preset
+from .presets import (ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim,
+                      preset)
 
 logger = logging.getLogger("aekit")
 

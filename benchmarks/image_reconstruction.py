@@ -68,8 +68,8 @@ def run_pca(k: int, Xtr: np.ndarray, Xte: np.ndarray) -> dict:
     return {"mse": mse(rec, flat), "seconds": time.perf_counter() - t, "epochs": "-", "per_epoch": "-"}
 
 
-def run_ae(kind: str, k: int, Xtr: np.ndarray, Xte: np.ndarray) -> dict:
-    ae = AutoEncoder(kind=kind, latent_dim=k)
+def run_ae(kind: str, k: int, Xtr: np.ndarray, Xte: np.ndarray, loss: str = "auto") -> dict:
+    ae = AutoEncoder(kind=kind, latent_dim=k, loss=loss)
     t = time.perf_counter()
     ae.fit(Xtr)
     seconds = time.perf_counter() - t
@@ -83,6 +83,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     parser.add_argument("--skip-2d", action="store_true", help="skip the 2-d code comparison on MNIST")
     parser.add_argument("--only", choices=("mnist", "natural"), default=None, help="run one image set")
+    parser.add_argument("--kinds", default="deep,conv", help="autoencoder kinds to run (design checks: one of them)")
+    parser.add_argument("--loss", default="auto", help="loss for the autoencoders (design checks; default: auto)")
     args = parser.parse_args()
 
     parts = [
@@ -102,8 +104,8 @@ def main() -> None:
         pca32 = run_pca(32, Xtr, Xte)
         rows.append(("PCA-32", pca32, pca32))
         print(f"[{name}] PCA-32: test MSE {pca32['mse']:.5f}", flush=True)
-        for kind in ("deep", "conv"):
-            res = run_ae(kind, 32, Xtr, Xte)
+        for kind in args.kinds.split(","):
+            res = run_ae(kind, 32, Xtr, Xte, args.loss)
             rows.append((f"AutoEncoder(kind={kind!r}, latent_dim=32)", res, pca32))
             print(f"[{name}] {kind}-32: test MSE {res['mse']:.5f} ({res['mse'] / pca32['mse']:.3f}x PCA) in "
                   f"{res['seconds']:.0f}s, {res['epochs']} epochs ({res['stop']})", flush=True)
@@ -115,7 +117,8 @@ def main() -> None:
             print(f"[{name}] 2-d: PCA {pca2['mse']:.5f}, AE {ae2['mse']:.5f} in {ae2['seconds']:.0f}s", flush=True)
         table = [[n, f"{r['mse']:.5f}", f"{r['mse'] / base['mse']:.3f}", f"{r['seconds']:.0f}", r["epochs"],
                   r["per_epoch"]] for n, r, base in rows]
-        conv, deep = rows[2][1]["mse"], rows[1][1]["mse"]
+        mses = {n: r["mse"] for n, r, _ in rows}
+        conv, deep = (mses.get(f"AutoEncoder(kind={k!r}, latent_dim=32)", float("nan")) for k in ("conv", "deep"))
         parts += ["", f"### {name}: {len(Xtr)} training / {len(Xte)} test images (conv / deep = {conv / deep:.3f})",
                   "", markdown_table(["model", "test MSE", "ratio to PCA", "fit seconds", "epochs", "seconds/epoch"],
                                      table)]

@@ -210,16 +210,19 @@ def test_conv_autoencoder_on_colour_non_square_images():
     assert rec.shape == X.shape and X.min() <= rec.min() and rec.max() <= X.max()
 
 
-def test_images_are_standardised_per_channel_and_use_mse(tmp_path):
+def test_images_are_standardised_per_channel(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.random((40, 2, 8, 8), dtype=np.float32) * np.array([1.0, 0.5], np.float32).reshape(1, 2, 1, 1)
-    ae = AutoEncoder(kind="conv", latent_dim=4, max_iter=2, random_state=0).fit(X)
+    ae = AutoEncoder(kind="conv", latent_dim=4, max_iter=2, loss="mse", random_state=0).fit(X)
     norm = ae.config_.input_norm
-    assert ae.config_.likelihood["name"] == "mse"
+    assert ae.model_.standardised_output
     np.testing.assert_allclose(norm["mean"], X.mean(axis=(0, 2, 3)), rtol=1e-5)
     np.testing.assert_allclose(norm["std"], X.std(axis=(0, 2, 3)), rtol=1e-4)
     assert (norm["low"], norm["high"]) == (pytest.approx(X.min()), pytest.approx(X.max()))
     ae.save(tmp_path / "m")
     np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "m").reconstruct(X), ae.reconstruct(X))
+    auto = AutoEncoder(kind="conv", latent_dim=4, max_iter=1, random_state=0).fit(X)
+    assert auto.config_.likelihood["name"] == "bce" and auto.config_.input_norm is not None
+    assert not auto.model_.standardised_output  # logits are not pixels
     table = AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(X.reshape(40, -1)[:, :6])
     assert table.config_.input_norm is None  # tables are scaled by the input mapping, not here

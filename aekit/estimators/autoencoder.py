@@ -42,6 +42,7 @@ from ..models.input_norm import input_statistics
 from ..models.parts import resolve
 from ..registry import Registry
 from ..training import Trainer, TrainConfig, default_training, resolve_device
+from ..training.precision import PRECISIONS
 from ..training.threads import threads_for
 from ..training.layerwise import pretrain_layerwise
 from .base import ModelEstimator, RegistryOptions, register_format
@@ -120,6 +121,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         Epochs without improvement before early stopping.
     checkpoint_dir : str, default=None
         Where to write a checkpoint after every epoch; ``fit(X, resume=True)`` continues from it.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        Number format of the training step's encoder and decoder arithmetic (weights, code and loss stay
+        float32). ``"auto"``: bfloat16 on CPUs with native bfloat16 instructions (1.3-2.7x faster steps),
+        float32 elsewhere. Prediction always runs in float32.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available.
     random_state : int, RandomState or None, default=None
@@ -184,6 +189,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "checkpoint_dir": [str, os.PathLike, None],
+        "precision": [StrOptions(set(PRECISIONS))],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -216,6 +222,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         checkpoint_dir: str | os.PathLike | None = None,
+        precision: str = "auto",
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
@@ -244,6 +251,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.checkpoint_dir = checkpoint_dir
+        self.precision = precision
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -362,6 +370,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             checkpoint_path=None if self.checkpoint_dir is None else
             str(Path(self.checkpoint_dir) / "checkpoint.safetensors"),
             num_threads=threads,
+            precision=self.precision,
         )
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
@@ -396,7 +405,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         config = TrainConfig(max_epochs=max_iter, batch_size=batch_size, learning_rate=learning_rate,
                              lr_schedule="constant", early_stopping=False, seed=self._seed(),
                              verbose=int(self.verbose), progress_label="fine-tuning",
-                             num_threads=threads_for(macs * batch_size))
+                             num_threads=threads_for(macs * batch_size), precision=self.precision)
         history = Trainer(module, config, self.device_).fit(data).history
         self.model_.eval()
         return history

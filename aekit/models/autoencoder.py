@@ -32,6 +32,11 @@ from .parts import resolve
 from .regularizers import REGULARIZERS
 
 
+def _full_precision(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 if autocast left it in a 16-bit format; float32 and float64 pass unchanged."""
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 class AutoEncoderModel(nn.Module):
     """Wires the parts named in a :class:`ModelConfig` together; see the module docstring for the picture."""
 
@@ -85,10 +90,15 @@ class AutoEncoderModel(nn.Module):
         with torch.enable_grad() if input_grad else contextlib.nullcontext():
             if input_grad:
                 x_in = x_in.detach().requires_grad_(True)
-            code = self.bottleneck(self.encoder(self.input_norm(x_in)))
-            extra = [r.terms(x_in, code) for r in self.regularizers]
-        params = self.decoder_params(code.z)
-        terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
+            features = self.encoder(self.input_norm(x_in))
+            # Under a trainer's bfloat16 autocast only the encoder and decoder bodies compute in bfloat16; the
+            # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
+            with torch.autocast(device_type=x.device.type, enabled=False):
+                code = self.bottleneck(_full_precision(features))
+                extra = [r.terms(x_in, code) for r in self.regularizers]
+        params = _full_precision(self.decoder_params(code.z))
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
         total = terms["recon"]
         for name, term in chain(code.terms.items(), *(e.items() for e in extra)):
             terms[name] = term.value

@@ -30,6 +30,7 @@ from .callbacks import (
     TrainState,
     snapshot,
 )
+from .precision import autocast, training_dtype
 from .threads import thread_count
 
 logger = logging.getLogger("aekit.training")
@@ -64,6 +65,7 @@ class TrainConfig:
     eval_batch_size: int = 2048
     progress_label: str = "training"
     num_threads: int | None = None  # torch threads while training; None keeps the caller's setting
+    precision: str = "auto"  # "auto" (bfloat16 autocast on CPUs that have it) | "float32" | "bfloat16"
 
 
 @dataclass
@@ -144,6 +146,7 @@ class Trainer:
             train = train.to(self.device)  # the whole set on the accelerator when it fits: no copy per batch
         state = TrainState(model=model, optimizer=_adam(model, cfg), max_epochs=cfg.max_epochs,
                            best_weights=snapshot(model))
+        dtype = training_dtype(cfg.precision, self.device)
         bs = min(cfg.batch_size, len(train))
         state.steps_per_epoch = math.ceil(len(train) / bs)
         callbacks = self._callbacks(resume)
@@ -159,7 +162,8 @@ class Trainer:
                 state.step = epoch * state.steps_per_epoch + i
                 for cb in callbacks:
                     cb.on_step_start(self, state)
-                terms = model.loss(batch.to(self.device))
+                with autocast(dtype, self.device):
+                    terms = model.loss(batch.to(self.device))
                 state.optimizer.zero_grad(set_to_none=True)
                 terms["total"].backward()
                 state.optimizer.step()

@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     train_run(ae, source, out, resume=args.resume, overwrite=args.overwrite, label_column=args.label_col)
     budget = ae.budget_
     print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} of at most {budget['max_epochs']} "
-          f"epochs (batch {budget['batch_size']}, {budget['threads']} thread(s))", file=sys.stderr)
+          f"epochs (batch {budget['batch_size']}, {budget['threads']} thread(s), {budget.get('precision', 'float32')})",
+          file=sys.stderr)
     print(out)
     return 0

@@ -37,6 +37,14 @@ def _full_precision(t: torch.Tensor) -> torch.Tensor:
     return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
+def _without_autocast(x: torch.Tensor) -> contextlib.AbstractContextManager:
+    """Autocast off on ``x``'s device; nothing to enter when it is off already (the float32 case: small models
+    take thousands of steps, and entering autocast costs on each)."""
+    device = x.device.type
+    return torch.autocast(device_type=device, enabled=False) if torch.is_autocast_enabled(device) else \
+        contextlib.nullcontext()
+
+
 class AutoEncoderModel(nn.Module):
     """Wires the parts named in a :class:`ModelConfig` together; see the module docstring for the picture."""
 
@@ -93,11 +101,11 @@ class AutoEncoderModel(nn.Module):
             features = self.encoder(self.input_norm(x_in))
             # Under a trainer's bfloat16 autocast only the encoder and decoder bodies compute in bfloat16; the
             # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
-            with torch.autocast(device_type=x.device.type, enabled=False):
+            with _without_autocast(x):
                 code = self.bottleneck(_full_precision(features))
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
-        with torch.autocast(device_type=x.device.type, enabled=False):
+        with _without_autocast(x):
             terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
         total = terms["recon"]
         for name, term in chain(code.terms.items(), *(e.items() for e in extra)):

@@ -221,7 +221,10 @@ def test_images_are_standardised_per_channel(tmp_path):
     assert (norm["low"], norm["high"]) == (pytest.approx(X.min()), pytest.approx(X.max()))
     ae.save(tmp_path / "m")
     np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "m").reconstruct(X), ae.reconstruct(X))
+    ae.encoder_.save(tmp_path / "enc")  # the encoder alone standardises the same way
+    np.testing.assert_array_equal(Encoder.load(tmp_path / "enc").transform(X), ae.transform(X))
     auto = AutoEncoder(kind="conv", latent_dim=4, max_iter=1, random_state=0).fit(X)
+    assert auto.config_.encoder["norm"] == "batch" and auto.config_.encoder["linear_path"] is True
     assert auto.config_.likelihood["name"] == "bce" and auto.config_.input_norm is not None
     assert not auto.model_.standardised_output  # logits are not pixels
     table = AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(X.reshape(40, -1)[:, :6])

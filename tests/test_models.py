@@ -137,6 +137,12 @@ def test_conv_upsample_and_norm_options_are_checked():
         AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=2, encoder={"name": "conv", "norm": "layer"}))
 
 
+def test_conv_part_defaults_stay_plain_so_older_saved_models_rebuild_as_they_were():
+    model = AutoEncoderModel(ModelConfig(input_shape=(1, 8, 8), latent_dim=2, encoder={"name": "conv", "hidden": (4,)}))
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert model.decoder.linear is None and model.encoder.out_dim == 4 * 4 * 4
+
+
 def test_conv_linear_path_reaches_the_code_and_the_output():
     """With the linear path, the code depends on the pixels even when every convolution outputs zero."""
     torch.manual_seed(0)

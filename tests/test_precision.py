@@ -8,7 +8,7 @@ from aekit import AutoEncoder
 from aekit.data.batches import Batch
 from aekit.models import AutoEncoderModel
 from aekit.models.config import ModelConfig
-from aekit.training.precision import native_bfloat16_cpu, precision_for, training_dtype
+from aekit.training.precision import native_bfloat16_cpu, training_dtype
 from aekit.training.threads import SMALL_WORK_MACS
 
 
@@ -22,11 +22,15 @@ def test_precision_names_map_to_dtypes():
 
 
 def test_small_work_trains_in_float32_unless_asked():
-    assert precision_for("auto", SMALL_WORK_MACS / 10) == "float32"
-    assert precision_for("auto", SMALL_WORK_MACS * 10) == "auto"
-    assert precision_for("bfloat16", SMALL_WORK_MACS / 10) == "bfloat16"
+    cpu = torch.device("cpu")
+    big = torch.bfloat16 if native_bfloat16_cpu() else torch.float32
+    assert training_dtype("auto", cpu, SMALL_WORK_MACS / 10) == torch.float32
+    assert training_dtype("auto", cpu, SMALL_WORK_MACS * 10) == big
+    assert training_dtype("bfloat16", cpu, SMALL_WORK_MACS / 10) == torch.bfloat16
     ae = AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(np.random.default_rng(0).random((50, 6)))
     assert ae.budget_["precision"] == "float32"  # a 6-column table is small work
+    forced = AutoEncoder(latent_dim=2, max_iter=1, precision="bfloat16", random_state=0)
+    assert forced.fit(np.random.default_rng(0).random((50, 6))).budget_["precision"] == "bfloat16"
 
 
 @pytest.mark.parametrize("likelihood", ["mse", "bce"])

@@ -38,11 +38,11 @@ from ..models import (
 from ..models.activations import ACTIVATIONS
 from ..models.flops import forward_macs
 from ..models.inference import predict_batches
-from ..models.input_norm import input_statistics
+from ..models.input_norm import channel_moments
 from ..models.parts import resolve
 from ..registry import Registry
 from ..training import Trainer, TrainConfig, default_training, resolve_device
-from ..training.precision import PRECISIONS, precision_for, training_dtype
+from ..training.precision import PRECISIONS, training_dtype
 from ..training.threads import threads_for
 from ..training.layerwise import pretrain_layerwise
 from .base import ModelEstimator, RegistryOptions, register_format
@@ -123,8 +123,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         Where to write a checkpoint after every epoch; ``fit(X, resume=True)`` continues from it.
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Number format of the training step's encoder and decoder arithmetic (weights, code and loss stay
-        float32). ``"auto"``: bfloat16 on CPUs with native bfloat16 instructions (1.3-2.7x faster steps) for
-        models big enough to gain (over 10^7 multiply-adds per batch), float32 elsewhere. Prediction always
+        float32). ``"auto"``: bfloat16 on CPUs with native bfloat16 instructions for models big enough to gain
+        (over 10^7 multiply-adds per batch; BENCHMARKS.md, training speed), float32 elsewhere. Prediction always
         runs in float32.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available.
@@ -316,8 +316,13 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             regularizers=regularizers,
             # Images are used as given (pixels in [0, 1] or 0..255), so the encoder standardises them itself;
             # tables from DataFrames are already scaled by the input mapping.
-            input_norm=input_statistics(x) if adapter.is_image else None,
+            input_norm={**channel_moments(x), "low": lo, "high": hi} if adapter.is_image else None,
         )
+
+    def _arithmetic(self, macs_per_batch: float) -> tuple[int, str]:
+        """CPU threads and number format ("float32" or "bfloat16") for training steps of this size."""
+        dtype = training_dtype(self.precision, self.device_, macs_per_batch)
+        return threads_for(macs_per_batch), str(dtype).removeprefix("torch.")
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -353,14 +358,12 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
         defaults = default_training(len(train), self.batch_size, self.max_iter, macs)
-        threads = threads_for(macs * defaults.batch_size)
-        precision = precision_for(self.precision, macs * defaults.batch_size)
-        arithmetic = str(training_dtype(precision, self.device_)).removeprefix("torch.")
+        threads, precision = self._arithmetic(macs * defaults.batch_size)
         self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size,
                         "training_rows": len(train), "validation_rows": n_val, "threads": threads,
-                        "precision": arithmetic}
+                        "precision": precision}
         logger.info("training for at most %d epochs of batch %d (%d rows) in %d thread(s), %s",
-                    defaults.max_epochs, defaults.batch_size, len(train), threads, arithmetic)
+                    defaults.max_epochs, defaults.batch_size, len(train), threads, precision)
         train_config = TrainConfig(
             max_epochs=defaults.max_epochs,
             batch_size=defaults.batch_size,
@@ -406,11 +409,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         data = TensorBatches.from_numpy(x, observed, target)
         module = self.model_ if objective is None else objective(self.model_, data, self.device_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape, device=self.device_))
+        threads, precision = self._arithmetic(macs * batch_size)
         config = TrainConfig(max_epochs=max_iter, batch_size=batch_size, learning_rate=learning_rate,
                              lr_schedule="constant", early_stopping=False, seed=self._seed(),
                              verbose=int(self.verbose), progress_label="fine-tuning",
-                             num_threads=threads_for(macs * batch_size),
-                             precision=precision_for(self.precision, macs * batch_size))
+                             num_threads=threads, precision=precision)
         history = Trainer(module, config, self.device_).fit(data).history
         self.model_.eval()
         return history

@@ -39,12 +39,11 @@ class InputNorm(nn.Module):
         view = (1, -1) + (1,) * (len(input_shape) - 1)
         # Not persistent: the values live in the config, so the weights file keeps its layout.
         self.register_buffer("mean", mean.view(view), persistent=False)
-        self.register_buffer("inv_std", (1.0 / std).view(view), persistent=False)
         self.register_buffer("std", std.view(view), persistent=False)
         self.low, self.high = spec.get("low"), spec.get("high")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) * self.inv_std if self.active else x
+        return (x - self.mean) / self.std if self.active else x
 
     def inverse(self, y: torch.Tensor) -> torch.Tensor:
         """Standardised values back to data units, for outputs of any layout ``(B, ...)`` of the input's size."""
@@ -58,13 +57,10 @@ class InputNorm(nn.Module):
         return y.clamp(self.low, self.high) if self.active and self.low is not None else y
 
 
-def input_statistics(x: Any) -> dict[str, Any]:
-    """Per-leading-axis mean and std of model-space data ``(n, C, ...)`` (std floored so none is zero), and
-    its lowest and highest values."""
+def channel_moments(x: Any) -> dict[str, list[float]]:
+    """Mean and std per leading axis of model-space data ``(n, C, ...)``, std floored so none is zero."""
     arr = np.asarray(x)
     axes = tuple(i for i in range(arr.ndim) if i != 1)
     mean = arr.mean(axis=axes, dtype=np.float64)
     std = arr.std(axis=axes, dtype=np.float64)
-    std = np.where(std > 1e-6, std, 1.0)
-    return {"mean": [float(v) for v in mean], "std": [float(v) for v in std],
-            "low": float(arr.min()), "high": float(arr.max())}
+    return {"mean": [float(v) for v in mean], "std": [float(v) if v > 1e-6 else 1.0 for v in std]}

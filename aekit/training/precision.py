@@ -2,7 +2,8 @@
 
 Why: on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), running the encoder's and decoder's matrix
 products and convolutions in bfloat16 under ``torch.autocast`` trains the dense 784-256-32 autoencoder 1.35x
-(batch 32) to 2.7x (batch 256) faster per thread, and a conv autoencoder 1.25x (issue 17). Weights, optimizer
+(batch 32) to 2.7x (batch 256) faster per thread, and a conv autoencoder 1.25x (a one-thread timing of the bare
+step; ``benchmarks/train_speed.py`` in BENCHMARKS.md has the end-to-end figures, issue 17). Weights, optimizer
 state, the bottleneck and the loss stay in float32 (see ``AutoEncoderModel.loss_and_code``). CPUs without it
 would only emulate bfloat16 (slower), so they, and GPUs, keep float32 unless asked. So does small work (under
 ``SMALL_WORK_MACS`` multiply-adds per batch, the line ``threads.py`` draws): there each product is too small to
@@ -12,6 +13,8 @@ gain and the casts add kernels -- ``aekit detect fit`` on a 569 x 30 table took 
 from __future__ import annotations
 
 import contextlib
+import functools
+import math
 from typing import ContextManager
 
 import torch
@@ -21,6 +24,7 @@ from .threads import SMALL_WORK_MACS
 PRECISIONS = ("auto", "float32", "bfloat16")
 
 
+@functools.cache
 def native_bfloat16_cpu() -> bool:
     """True when this CPU has bfloat16 instructions (AVX512-BF16 or AMX tiles)."""
     cpu = torch.cpu
@@ -28,20 +32,15 @@ def native_bfloat16_cpu() -> bool:
     return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
-def training_dtype(precision: str, device: torch.device) -> torch.dtype:
-    """The autocast dtype for ``precision`` on ``device``: bfloat16 for ``"auto"`` on a CPU that has it."""
+def training_dtype(precision: str, device: torch.device, macs_per_batch: float = math.inf) -> torch.dtype:
+    """The autocast dtype for ``precision`` on ``device``. ``"auto"`` is bfloat16 on a CPU that has it, for work
+    of at least ``SMALL_WORK_MACS`` multiply-adds per batch; float32 otherwise."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    if precision == "bfloat16" or (precision == "auto" and device.type == "cpu" and native_bfloat16_cpu()):
-        return torch.bfloat16
-    return torch.float32
-
-
-def precision_for(precision: str, macs_per_batch: float) -> str:
-    """``precision`` with ``"auto"`` resolved to ``"float32"`` for small work; checked."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    return "float32" if precision == "auto" and macs_per_batch < SMALL_WORK_MACS else precision
+    if precision == "auto":
+        gains = device.type == "cpu" and native_bfloat16_cpu() and macs_per_batch >= SMALL_WORK_MACS
+        return torch.bfloat16 if gains else torch.float32
+    return torch.bfloat16 if precision == "bfloat16" else torch.float32
 
 
 def autocast(dtype: torch.dtype, device: torch.device) -> ContextManager:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from .adam import Adam
 from .checkpoint import load_checkpoint, save_checkpoint
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ class TrainState:
     """Everything a run has accumulated; a checkpoint saves it and a resume restores it."""
 
     model: nn.Module
-    optimizer: torch.optim.Optimizer
+    optimizer: Adam
     max_epochs: int
     best_weights: dict[str, torch.Tensor]
     last_good: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -117,7 +118,6 @@ class Checkpoint(Callback):
         saved = load_checkpoint(self.path)
         state.model.load_state_dict(saved["model_state"])
         state.optimizer.load_state_dict(saved["optimizer_state"])
-        _match_param_layouts(state.optimizer)
         torch.set_rng_state(saved["rng_state"])
         state.best_weights = saved["best_state"]
         ts = saved["trainer_state"]
@@ -135,22 +135,6 @@ class Checkpoint(Callback):
             trainer_state={"history": state.history, "best_epoch": state.best_epoch, "best_loss": state.best_loss,
                            "wait": state.wait, "epoch": state.epoch},
         )
-
-
-def _match_param_layouts(optimizer: torch.optim.Optimizer) -> None:
-    """Give every per-parameter optimizer tensor its parameter's memory layout.
-
-    A checkpoint stores tensors contiguously, and ``Optimizer.load_state_dict`` keeps that layout; a conv weight
-    kept channels-last then has moments in another layout, and the fused Adam kernel, which walks parameter and
-    moments as flat memory, pairs the wrong elements. That made a resumed conv run differ from an uninterrupted
-    one (codes differed by up to 1.4) while MLPs, whose weights are contiguous, resumed exactly.
-    """
-    for group in optimizer.param_groups:
-        for param in group["params"]:
-            slots = optimizer.state.get(param, {})
-            for name, value in slots.items():
-                if torch.is_tensor(value) and value.shape == param.shape and value.stride() != param.stride():
-                    slots[name] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 class Progress(Callback):

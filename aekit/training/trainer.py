@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..data.batches import Batch
+from .adam import Adam
 from .callbacks import (
     Callback,
     Checkpoint,
@@ -81,14 +82,6 @@ class TrainResult:
         return len(self.history)
 
 
-def _adam(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """Adam with its fused kernel where this torch build has one (about 1.5x faster steps for small models)."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-
-
 class Trainer:
     """Train ``model`` (anything with ``loss(batch) -> dict`` holding ``"total"``) on a batch source.
 
@@ -144,7 +137,7 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         if self.device.type != "cpu" and hasattr(train, "to"):
             train = train.to(self.device)  # the whole set on the accelerator when it fits: no copy per batch
-        state = TrainState(model=model, optimizer=_adam(model, cfg), max_epochs=cfg.max_epochs,
+        state = TrainState(model=model, optimizer=Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay), max_epochs=cfg.max_epochs,
                            best_weights=snapshot(model))
         dtype = training_dtype(cfg.precision, self.device)
         bs = min(cfg.batch_size, len(train))

@@ -13,10 +13,10 @@ import sys
 import warnings
 
 from .. import __version__
-from . import apply, cluster, detect, info, train
+from . import apply, cluster, detect, impute, info, train
 from .common import USER_ERRORS
 
-SUBCOMMANDS = (train, apply, cluster, detect, info)
+SUBCOMMANDS = (train, apply, cluster, detect, impute, info)
 
 
 class _Parser(argparse.ArgumentParser):

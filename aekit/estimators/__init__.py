@@ -6,6 +6,7 @@ from .autoencoder import AutoEncoder
 from .base import FORMATS, ModelEstimator, load
 from .cluster import Clusterer
 from .encoder import Encoder
+from .imputer import Imputer
 from .presets import KINDS
 
-__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "ModelEstimator", "load"]
+__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "Imputer", "ModelEstimator", "load"]

@@ -17,17 +17,19 @@ from ..io import CONFIG
 RUN_FACTS = "run.json"
 
 
-def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False) -> Path:
+def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False,
+                    option: str = "--out") -> Path:
     """Check ``out`` before training: a directory that already holds a finished model is refused unless told to
     resume or overwrite (then its files are removed first, so nothing of the old run is mistaken for the new one).
     Nothing is created here: a run that fails on its input leaves no empty directory behind."""
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"{out} exists and is not a directory; choose another --out")
+        raise NotADirectoryError(f"{out} exists and is not a directory; choose another {option}")
     if (out / CONFIG).is_file() and not resume:
         if not overwrite:
-            raise FileExistsError(f"{out} already holds a finished run; choose another --out, or pass --overwrite "
-                                  "to replace it (or --resume to continue a crashed one)")
+            resume_hint = " (or --resume to continue a crashed one)" if option == "--out" else ""
+            raise FileExistsError(f"{out} already holds a finished run; choose another {option}, or pass --overwrite "
+                                  f"to replace it{resume_hint}")
         shutil.rmtree(out)
     return out
 

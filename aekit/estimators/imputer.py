@@ -1,0 +1,290 @@
+"""Missing-value imputation with a denoising autoencoder (issue 10).
+
+Why this shape: an autoencoder trained to rebuild a row from a copy with a random share of its *observed* cells
+hidden learns to predict any cell from the others (the MIDAS / GAIN line of work). The hiding is the
+``masking`` corruption of the model's input; the loss counts only cells that were observed in the data (the
+tabular likelihoods take the observed mask), so the model is never taught that missing means zero. Filling then
+runs the trained model on the row with its holes at the column mean and keeps only the predictions for the
+holes; ``n_passes`` feeds the filled row back in, so a cell can use its neighbours' filled values.
+
+Before training a small share of observed cells (``check_fraction``) is hidden from the model and used after it,
+as a held-out check: their error per column is reported (``check_``) and sets the spread of multiple
+imputation (:meth:`Imputer.sample`): numeric draws add noise of the column's held-out error, categorical cells
+are drawn from the decoder's class probabilities, and each draw also hides a fresh random share of the observed
+cells, so a cell whose prediction rests on a few others varies more.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import _check_feature_names, check_is_fitted
+
+from .._utils import clip, next_pow2
+from ..data.tabular import TabularPreprocessor, UnseenCategoryWarning
+from ..data.validation import as_numeric_array
+from ..models.inference import predict_batches
+from .autoencoder import AutoEncoder
+from .base import ModelEstimator, register_format
+
+
+@register_format
+class Imputer(TransformerMixin, ModelEstimator):
+    """Fill missing values (NaN/None) in numeric and categorical tables with a denoising autoencoder.
+
+    Parameters
+    ----------
+    mask_rate : float, default=0.25
+        Share of observed cells hidden from the model's input at every training step.
+    n_passes : int, default=1
+        Times the model fills the table; from the second pass on it sees its own earlier fills as input.
+    latent_dim, hidden_dims, max_iter, batch_size, learning_rate
+        The autoencoder's (``AutoEncoder(kind="deep")``); ``None`` uses its data-sized defaults.
+    check_fraction : float, default=0.05
+        Share of observed cells held out of training to measure the imputation error per column.
+    device : str, default="auto"
+    random_state : int, RandomState or None, default=None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    autoencoder_ : AutoEncoder
+    check_ : pandas.DataFrame
+        Per column: the held-out cells, their RMSE in standard deviations (numeric) or accuracy (categorical).
+    missing_share_ : dict
+        Share of missing cells per column in the fitted table.
+    """
+
+    FORMAT = "aekit.imputer/1"
+
+    _parameter_constraints: dict = {
+        "mask_rate": [Interval(Real, 0, 1, closed="neither")],
+        "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "hidden_dims": ["array-like", None],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "check_fraction": [Interval(Real, 0, 0.5, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, *, mask_rate: float = 0.25, n_passes: int = 1, latent_dim: int | None = None,
+                 hidden_dims: tuple[int, ...] | None = None, max_iter: int | None = None,
+                 batch_size: int | None = None, learning_rate: float = 1e-3, check_fraction: float = 0.05,
+                 device: str = "auto", random_state: int | np.random.RandomState | None = None,
+                 verbose: int = 0) -> None:
+        self.mask_rate = mask_rate
+        self.n_passes = n_passes
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.check_fraction = check_fraction
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------------------ inputs
+    def _frame(self, X: object, reset: bool) -> pd.DataFrame:
+        """The table as a DataFrame: arrays become numeric columns ``x0, x1, ...``; checked against fit."""
+        if reset:
+            _check_feature_names(self, X, reset=True)
+        else:
+            check_is_fitted(self)
+            _check_feature_names(self, X, reset=False)
+        if isinstance(X, pd.DataFrame):
+            frame = X
+        else:
+            as_numeric_array(X, "X")  # the type checks and their messages
+            arr = np.asarray(X, dtype=np.float64)
+            if arr.ndim != 2:
+                raise ValueError(f"X must be a 2-D table (rows, columns), got an array of shape {arr.shape}")
+            frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
+        if len(frame) == 0:
+            raise ValueError("X is empty (0 rows); at least 1 row is required")
+        if reset:
+            self.n_features_in_ = frame.shape[1]
+            self.columns_ = [str(c) for c in frame.columns]
+        elif frame.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {frame.shape[1]} columns, but the Imputer was fitted on {self.n_features_in_} "
+                             f"columns {self.columns_}")
+        elif not isinstance(X, pd.DataFrame):
+            frame.columns = self.columns_
+        return frame
+
+    # ------------------------------------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: object, y: object = None) -> Imputer:
+        """Learn to fill ``X``'s missing cells from its observed ones (``y`` is ignored)."""
+        frame = self._frame(X, reset=True)
+        if len(frame) < 2:
+            raise ValueError(f"Imputer needs at least 2 rows to learn from; got n_samples = {len(frame)}")
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        present = frame.notna().to_numpy()
+        self.missing_share_ = {c: float(1 - present[:, j].mean()) for j, c in enumerate(self.columns_)}
+        held = present & (rng.random(present.shape) < self.check_fraction)
+        held &= (present.sum(axis=0) - held.sum(axis=0) >= 2)[None, :]  # every column keeps 2 training values
+        width = TabularPreprocessor().fit(frame).n_features_out
+        # No squeeze: the hidden cells, not a narrow code, keep the model from copying its input; and no early
+        # stopping, whose validation loss (inputs uncorrupted) does not measure filling.
+        hidden = self.hidden_dims or (clip(next_pow2(2 * width), 64, 256),) * 2
+        self.autoencoder_ = AutoEncoder(
+            kind="deep", corruption="masking", noise_level=self.mask_rate,
+            latent_dim=self.latent_dim or clip(width, 2, 64), hidden_dims=tuple(hidden), max_iter=self.max_iter,
+            batch_size=self.batch_size, learning_rate=self.learning_rate, early_stopping=False,
+            device=self.device, random_state=int(rng.integers(2**31 - 1)), verbose=self.verbose,
+        ).fit(frame.mask(held) if held.any() else frame)
+        self._measure_check(frame, held)
+        return self
+
+    def _measure_check(self, frame: pd.DataFrame, held: np.ndarray) -> None:
+        """Error on the held-out cells per column; numeric errors become the noise scale of :meth:`sample`."""
+        pre = self.autoencoder_.input_.preprocessor
+        x, observed = pre.transform(frame)
+        held_model = np.zeros_like(observed, dtype=bool)
+        for j, block in enumerate(pre.blocks):
+            held_model[:, block["start"]:block["stop"]] = held[:, j : j + 1]
+        filled = self._fill(np.where(held_model, 0.0, x).astype(np.float32), observed * ~held_model)
+        rows, self.noise_scale_ = [], []
+        for j, block in enumerate(pre.blocks):
+            cells = held[:, j]
+            a, b = block["start"], block["stop"]
+            row = {"column": block["name"], "type": block["type"], "held-out cells": int(cells.sum())}
+            if block["type"] == "numeric":
+                rmse = float(np.sqrt(np.mean((filled[cells, a] - x[cells, a]) ** 2))) if cells.any() else float("nan")
+                row["rmse (std units)"] = rmse
+                self.noise_scale_.append(rmse if np.isfinite(rmse) else 1.0)
+            else:
+                hit = np.argmax(filled[cells, a:b], axis=1) == np.argmax(x[cells, a:b], axis=1)
+                row["accuracy"] = float(hit.mean()) if cells.any() else float("nan")
+                self.noise_scale_.append(0.0)
+            rows.append(row)
+        self.check_ = pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------------------------------ filling
+    def _fill(self, x: np.ndarray, observed: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
+        """Model-space ``x`` with its unobserved entries predicted (``n_passes`` times); with ``rng``, each pass
+        also hides a fresh random share of the observed entries (one draw of multiple imputation)."""
+        model, device = self.autoencoder_.model_, self.autoencoder_.device_
+        missing = observed == 0
+        current = np.where(missing, 0.0, x).astype(np.float32)
+        for _ in range(self.n_passes):
+            shown = current
+            if rng is not None:
+                shown = np.where(rng.random(current.shape) < self.mask_rate, 0.0, current).astype(np.float32)
+            recon = predict_batches(model.reconstruct, shown, device)
+            current = np.where(missing, recon, x).astype(np.float32)
+        return current
+
+    def _model_table(self, X: object) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        frame = self._frame(X, reset=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UnseenCategoryWarning)
+            try:
+                x, observed = self.autoencoder_.input_.preprocessor.transform(frame)
+            except UnseenCategoryWarning as exc:
+                raise ValueError(f"{exc}".split("; they are encoded")[0] + "; an Imputer cannot fill or keep a "
+                                 "category it never saw: map it to a known one or refit on data that has it") from None
+        return frame, x, observed
+
+    def transform(self, X: object) -> np.ndarray | pd.DataFrame:
+        """``X`` with every missing cell filled and every observed cell unchanged (a DataFrame for a DataFrame,
+        with its column names and dtypes; a float array for an array)."""
+        frame, x, observed = self._model_table(X)
+        return self._output(X, frame, self._fill(x, observed))
+
+    def sample(self, X: object, n_draws: int = 5, random_state: int | None = None) -> list:
+        """``n_draws`` different plausible completions of ``X`` (multiple imputation); observed cells are the same
+        in all of them, filled cells vary by how uncertain they are."""
+        if not isinstance(n_draws, Integral) or n_draws < 1:
+            raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
+        frame, x, observed = self._model_table(X)
+        rng = np.random.default_rng(random_state)
+        pre = self.autoencoder_.input_.preprocessor
+        draws = []
+        for _ in range(n_draws):
+            filled = self._fill(x, observed, rng)
+            for block, scale in zip(pre.blocks, self.noise_scale_):
+                a, b = block["start"], block["stop"]
+                holes = observed[:, a] == 0
+                if not holes.any():
+                    continue
+                if block["type"] == "numeric":
+                    filled[holes, a] += scale * rng.standard_normal(int(holes.sum()))
+                else:
+                    probs = np.clip(filled[holes, a:b], 1e-12, None)
+                    probs /= probs.sum(axis=1, keepdims=True)
+                    picks = (probs.cumsum(axis=1) > rng.random((len(probs), 1))).argmax(axis=1)
+                    filled[holes, a:b] = np.eye(b - a, dtype=np.float32)[picks]
+            draws.append(self._output(X, frame, filled))
+        return draws
+
+    def _output(self, X: object, frame: pd.DataFrame, filled: np.ndarray) -> np.ndarray | pd.DataFrame:
+        """Put the predictions into the user's table: only where a value was missing, in the column's own type."""
+        decoded = self.autoencoder_.input_.preprocessor.inverse_transform(filled)
+        out = frame.copy()
+        for label, name in zip(frame.columns, self.columns_):
+            holes = out[label].isna().to_numpy()
+            if not holes.any():
+                continue
+            values = decoded[name].to_numpy()[holes]
+            if values.dtype == object:  # categories come back as strings: give them the column's own values
+                known = {str(v): v for v in out[label].dropna().unique()}
+                values = np.array([known.get(str(v), v) for v in values], dtype=object)
+            if isinstance(out[label].dtype, pd.CategoricalDtype):
+                out[label] = out[label].astype(object)
+                out.loc[holes, label] = values
+                out[label] = pd.Categorical(out[label], categories=frame[label].cat.categories)
+            else:
+                out.loc[holes, label] = values
+        if isinstance(X, pd.DataFrame):
+            return out
+        return out.to_numpy(dtype=np.float64)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self)
+        return np.asarray(self.columns_, dtype=object)
+
+    # -------------------------------------------------------------------------------------------- persist
+    def _children(self) -> dict[str, ModelEstimator]:
+        return {"autoencoder": self.autoencoder_}
+
+    def _state(self) -> dict[str, Any]:
+        return {"config": {"columns": self.columns_, "missing_share": self.missing_share_,
+                           "noise_scale": [float(s) for s in self.noise_scale_],
+                           "check": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
+                                     for row in self.check_.to_dict(orient="records")],
+                           "check_columns": list(self.check_.columns)}}
+
+    def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
+        fitted = saved["config"]["fitted"]
+        self.autoencoder_ = AutoEncoder.load(path / "autoencoder", device=device)
+        self.columns_ = list(fitted["columns"])
+        self.missing_share_ = dict(fitted["missing_share"])
+        self.noise_scale_ = list(fitted["noise_scale"])
+        self.check_ = pd.DataFrame(fitted["check"], columns=fitted["check_columns"])
+
+    @classmethod
+    def describe(cls, config: dict) -> dict[str, Any]:
+        fitted = config.get("fitted", {})
+        return {**super().describe(config), "columns": len(fitted.get("columns", []))}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+__all__ = ["Imputer"]

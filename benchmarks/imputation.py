@@ -13,6 +13,8 @@ The tables are split in two fixed halves: ``DESIGN`` (where the Imputer's defaul
     python benchmarks/imputation.py                       # 1 seed, both halves, writes BENCHMARKS.md
     python benchmarks/imputation.py --seeds 3 --half design --no-write
     python benchmarks/imputation.py --csv-dir my_tables/  # any folder of complete numeric CSV files as well
+    python benchmarks/imputation.py --tables letter --max-rows 20000 --patterns "MCAR 30%" --only \
+        "aekit Imputer,MissForest (ExtraTrees)" --no-write      # speed on the largest table, whole
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--csv-dir", default=None, help="also every *.csv in this folder (numeric columns)")
     parser.add_argument("--only", default=None, help="comma-separated imputer names to run (default: all)")
+    parser.add_argument("--tables", default=None, help="comma-separated table names to keep (default: all)")
+    parser.add_argument("--patterns", default=None, help="comma-separated patterns such as 'MCAR 30%%' to keep")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
@@ -93,6 +97,8 @@ def main() -> None:
     records = []
     for half in halves + (["csv"] if extra else []):
         for name in tables.get(half, extra):
+            if args.tables and name not in args.tables.split(","):
+                continue
             full = load_table(name)
             for seed in range(args.seeds):
                 rng = np.random.default_rng(seed)
@@ -100,6 +106,8 @@ def main() -> None:
                 X = X[:, X.std(axis=0) > 0]
                 scale = X.std(axis=0)
                 for pattern, rate in PATTERNS:
+                    if args.patterns and f"{pattern} {rate:.0%}" not in args.patterns.split(","):
+                        continue
                     mask = remove(X, pattern, rate, rng)
                     X_missing = np.where(mask, np.nan, X)
                     for method, imputer in imputers(seed).items():

@@ -138,12 +138,14 @@ def test_cli_refuses_to_overwrite_a_finished_run_unless_asked(tmp_path, capsys):
     assert main(["train", path, "--out", out, "--epochs", "1", "-q"]) == 0
     first = json.loads((tmp_path / "run" / "config.json").read_text())
     assert main(["train", path, "--out", out, "--epochs", "2", "-q"]) == 2
-    assert "already holds a finished run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "already holds a finished run" in err and "--resume" in err  # train can resume a crashed run
     assert json.loads((tmp_path / "run" / "config.json").read_text()) == first  # untouched
     assert main(["train", path, "--out", out, "--epochs", "2", "-q", "--overwrite"]) == 0
     assert json.loads((tmp_path / "run" / "config.json").read_text())["fitted"]["n_iter"] == 2
     assert main(["detect", "fit", path, "--out", out]) == 2
-    assert "--overwrite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "--resume" not in err  # detect has no --resume to offer
 
 
 def test_cli_remembers_the_label_column_and_warns_in_one_line(tmp_path, capsys):

@@ -18,7 +18,7 @@ RUN_FACTS = "run.json"
 
 
 def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: bool = False,
-                    option: str = "--out") -> Path:
+                    option: str = "--out", resumable: bool = False) -> Path:
     """Check ``out`` before training: a directory that already holds a finished model is refused unless told to
     resume or overwrite (then its files are removed first, so nothing of the old run is mistaken for the new one).
     Nothing is created here: a run that fails on its input leaves no empty directory behind."""
@@ -27,7 +27,7 @@ def prepare_run_dir(out: str | os.PathLike, *, resume: bool = False, overwrite: 
         raise NotADirectoryError(f"{out} exists and is not a directory; choose another {option}")
     if (out / CONFIG).is_file() and not resume:
         if not overwrite:
-            resume_hint = " (or --resume to continue a crashed one)" if option == "--out" else ""
+            resume_hint = " (or --resume to continue a crashed one)" if resumable else ""
             raise FileExistsError(f"{out} already holds a finished run; choose another {option}, or pass --overwrite "
                                   f"to replace it{resume_hint}")
         shutil.rmtree(out)

@@ -28,7 +28,7 @@ def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume
 
     An ``out`` that holds a finished run is refused unless ``resume`` or ``overwrite``; ``label_column`` (left out
     of ``source.X``) is recorded so later commands on the same table leave it out too."""
-    out = prepare_run_dir(out, resume=resume, overwrite=overwrite)
+    out = prepare_run_dir(out, resume=resume, overwrite=overwrite, resumable=True)
     ae.set_params(checkpoint_dir=str(out))
     ae.fit(source.X, resume=resume)
     ae.save(out)

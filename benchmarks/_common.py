@@ -26,6 +26,11 @@ def machine() -> str:
             f"({torch.get_num_threads()} threads), Python {platform.python_version()}, {date.today()}")
 
 
+def section_header(title: str) -> list[str]:
+    """The lines every BENCHMARKS.md section starts with: its title, the command that wrote it, the machine."""
+    return [f"## {title}", "", f"Command: `{command_line()}`  ", f"Machine: {machine()}  "]
+
+
 def update_section(name: str, body: str) -> None:
     """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` (appending it if absent)."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"

@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import command_line, machine, markdown_table, publish
+from _common import markdown_table, publish, section_header
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
@@ -125,10 +125,7 @@ def main() -> None:
     ]
     summary.sort(key=lambda r: -float(r[1]))
     body = "\n".join([
-        "## ADBench anomaly detection (issue 3)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("ADBench anomaly detection (issue 3)"),
         f"{len(files)} datasets from `{folder.name}/`, {args.seeds} seed(s). Protocol for every detector: standardise, "
         f"cap at {MAX_ROWS:,} rows (seeded subsample), fit unsupervised on all rows, score the same rows. AUROC and "
         "AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a dataset; seconds = fit+score, "

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from _common import ROOT, command_line, machine, markdown_table, publish
+from _common import ROOT, markdown_table, publish, section_header
 
 AT_CHECKOUT = str(Path(__file__).with_name("at_checkout.py"))
 MEASURE_MSE = """
@@ -91,10 +91,7 @@ def main() -> None:
             print(rows[-1], flush=True)
 
     body = "\n".join([
-        "## First run on a small machine (issue 17)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("First run on a small machine (issue 17)"),
         "Wall seconds of each command as a fresh process (imports included). `aekit train`: the README's main job "
         "(conv autoencoder, bundled digits); MSE: per pixel, of the saved model on all 1,797 digits. `detect fit`: "
         "scikit-learn's breast-cancer table (569 x 30) as CSV. Busy: one other process spins on one of the 2 cores.",

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import command_line, machine, markdown_table, publish
+from _common import markdown_table, publish, section_header
 from sklearn.decomposition import PCA
 
 from aekit import AutoEncoder, datasets
@@ -88,10 +88,7 @@ def main() -> None:
     args = parser.parse_args()
 
     parts = [
-        "## Image reconstruction: MNIST and natural-image crops (issues 2 and 16)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("Image reconstruction: MNIST and natural-image crops (issues 2 and 16)"),
         "Metric: mean squared error per pixel on [0, 1] pixels of the test images. Ratio: to PCA with the same code "
         "size. Autoencoders at the estimator's defaults. Natural: 28x28 crops, training from natural/train400, test "
         "from the disjoint natural/bsd68.",

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import command_line, machine, markdown_table, publish
+from _common import markdown_table, publish, section_header
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - enables IterativeImputer
@@ -130,10 +130,7 @@ def report(frame: pd.DataFrame, args: argparse.Namespace) -> str:
     mean["rank"] = mean.groupby(["half", "table", "pattern"])["rmse"].rank(method="average")
     methods = list(dict.fromkeys(mean["method"]))
     lines = [
-        "## Missing-value imputation (issue 10)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("Missing-value imputation (issue 10)"),
         (f"{args.seeds} seed(s); at most {args.max_rows} rows per table (seeded subsample). RMSE on the removed "
          "entries in units of each column's standard deviation (lower is better); rank 1 = best on a table and "
          "pattern; seconds = fit+fill summed over tables and patterns. MissForest here: IterativeImputer with "

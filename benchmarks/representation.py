@@ -24,7 +24,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import command_line, machine, markdown_table, publish
+from _common import markdown_table, publish, section_header
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
@@ -130,10 +130,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
     parts = [
-        "## Representation: linear probe, 2-D maps, clustering (issue 4)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("Representation: linear probe, 2-D maps, clustering (issue 4)"),
         "Protocol: see the docstring of `benchmarks/representation.py`. Everything without labels except the "
         "probe's logistic regression and the k-NN accuracy; every figure on held-out test images. Seconds: fitting "
         "the representation on the training images (the Clusterer's includes its autoencoder).",

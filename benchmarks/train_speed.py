@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 import torch
-from _common import command_line, machine, markdown_table, publish
+from _common import markdown_table, publish, section_header
 
 from aekit import AutoEncoder, datasets
 
@@ -89,10 +89,7 @@ def main() -> None:
             rows.append([batch, name, f"{speed:,.0f}", f"{speed / pyod:.2f}", f"{gflops:.1f}", f"{gflops / peak:.1%}"])
         print(f"batch {batch}: aekit {ours:,.0f}/s, PyOD {pyod:,.0f}/s, ratio {ours / pyod:.2f}", flush=True)
     body = "\n".join([
-        "## Training speed, dense 784-256-32-256-784 on MNIST (issue 2)",
-        "",
-        f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}  ",
+        *section_header("Training speed, dense 784-256-32-256-784 on MNIST (issue 2)"),
         f"60,000 images, {args.epochs} epochs per trainer and batch size, MSE loss, Adam, after a warm-up run of each. "
         f"Dense float32 matmul throughput measured in the same run: {peak:.1f} GFLOP/s (2048x2048 torch.mm); a "
         f"training step costs {flops / 1e6:.2f} MFLOP per sample.",

@@ -24,6 +24,7 @@ def _table(n: int = 400, seed: int = 0) -> pd.DataFrame:
         "noise": rng.normal(size=n),
         "colour": pd.Series(np.where(a > 0, "red", "blue"), dtype=object),
         "count": rng.integers(0, 9, size=n),
+        "size": pd.Categorical(np.where(a > 0.5, "L", "S"), categories=["S", "M", "L"]),
     })
 
 
@@ -52,6 +53,8 @@ def test_fills_every_hole_keeps_observed_cells_and_dtypes(fitted):
         assert (out.loc[observed[col], col] == holed.loc[observed[col], col]).all()
     assert out["count"].dtype == holed["count"].dtype
     assert set(out["colour"]) <= {"red", "blue"}
+    assert out["size"].dtype == holed["size"].dtype  # a categorical column with holes stays categorical
+    assert holed["size"].isna().any() and set(out["size"]) <= {"S", "L"}
 
 
 def test_fills_predict_from_the_other_columns(fitted):
@@ -86,7 +89,7 @@ def test_multiple_draws_differ_where_uncertain_and_agree_on_observed_cells(fitte
 
 
 def test_arrays_in_arrays_out_and_pipeline(rng):
-    full = _table().drop(columns="colour").to_numpy(dtype=float)
+    full = _table().drop(columns=["colour", "size"]).to_numpy(dtype=float)
     holed = full.copy()
     holed[rng.random(holed.shape) < 0.1] = np.nan
     imp = Imputer(max_iter=20, random_state=0)
@@ -120,7 +123,7 @@ def test_save_and_load_fill_the_same(fitted, tmp_path):
 
 
 @pytest.mark.parametrize("bad, error, message", [
-    (lambda df: df.assign(colour="green"), ValueError, "never saw"),
+    (lambda df: df.assign(colour="green"), ValueError, "'colour'.*not seen in fit"),
     (lambda df: df.drop(columns="noise"), ValueError, "noise"),
     (lambda df: df.iloc[:0], ValueError, "empty"),
 ])
@@ -140,7 +143,7 @@ def test_fit_errors_name_the_problem():
         Imputer(max_iter=2).fit("table.csv")
     with pytest.raises(ValueError, match="n_draws"):
         Imputer(max_iter=2, random_state=0).fit(df).sample(df, n_draws=0)
-    array = df.drop(columns="colour").to_numpy(dtype=float)
+    array = df.drop(columns=["colour", "size"]).to_numpy(dtype=float)
     imp = Imputer(max_iter=2, random_state=0).fit(array)
     with pytest.raises(ValueError, match="4 columns"):
         imp.transform(array[:, :3])

@@ -65,6 +65,8 @@ def test_unseen_category_and_missing_columns(frame):
     with pytest.warns(UnseenCategoryWarning, match="'green'.*all-zero one-hot"):
         X, obs = pre.transform(new)
     assert X[0, 1:3].tolist() == [0, 0] and obs[0, 1:3].tolist() == [1, 1]
+    with pytest.raises(ValueError, match="'color'.*not seen in fit.*'green'"):
+        pre.transform(new, unseen="error")
     with pytest.raises(ValueError, match=r"\['age', 'flag'\]"):
         pre.transform(frame.drop(columns=["age", "flag"]))
     with pytest.raises(ValueError, match="not fitted"):

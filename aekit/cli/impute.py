@@ -6,13 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from ..data.chunks import OUTPUT_SUFFIXES
 from ..data.sources import load_source
 from ..estimators import Imputer
-from ..runs import imputation_summary, save_imputation_run, source_table, write_filled
+from ..runs import imputation_summary, save_imputation_run, write_filled
 from ..runs.run_dir import prepare_run_dir
 from .common import data_help
-
-FILLED_SUFFIXES = (".csv", ".parquet")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,25 +37,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if out.suffix.lower() not in FILLED_SUFFIXES:
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:  # before fitting, not after
         raise ValueError(f"--out must end in .csv or .parquet (a table), got {out.name!r}")
     if args.model and args.save:
         raise ValueError("--save keeps a newly fitted Imputer; with --model the Imputer is already saved")
     if args.save:
         prepare_run_dir(args.save, overwrite=args.overwrite, option="--save")  # refuse a finished run before fitting, not after
     source = load_source(args.data)
-    table = source_table(source)
     if args.model:
         imp = Imputer.load(args.model, device=args.device)
     else:
-        imp = Imputer(random_state=args.seed, device=args.device).fit(table)
-    missing = int(table.isna().to_numpy().sum())
-    write_filled(imp.transform(table), out)
+        imp = Imputer(random_state=args.seed, device=args.device).fit(source.X)
+    write_filled(imp, imp.transform(source.X), out)
     if not args.model:
         if args.save:
             save_imputation_run(imp, source, args.save, overwrite=args.overwrite)
         checked = imputation_summary(imp)
         print(checked.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"), file=sys.stderr)
-    print(f"filled {missing} missing cells in {len(table)} rows", file=sys.stderr)
+    print(f"filled {int(pd.isna(source.X).sum().sum())} missing cells in {len(source.X)} rows", file=sys.stderr)
     print(out)
     return 0

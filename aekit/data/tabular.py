@@ -99,13 +99,17 @@ class TabularPreprocessor:
 
     # ------------------------------------------------------------------------------------ transform
 
-    def transform(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def transform(self, df: pd.DataFrame, unseen: str = "warn") -> tuple[np.ndarray, np.ndarray]:
         """Encode ``df`` with the fitted statistics.
 
         Parameters
         ----------
         df : pandas.DataFrame
             Table holding (at least) every column seen in :meth:`fit`, matched by name.
+        unseen : {"warn", "error"}, default="warn"
+            A category never seen in fit: encode it as no known category with an
+            :class:`UnseenCategoryWarning`, or raise ``ValueError`` (for users such as an imputer, which can
+            neither keep nor fill a value it has no column for).
 
         Returns
         -------
@@ -118,6 +122,8 @@ class TabularPreprocessor:
             observed: the value was there, the encoder just has no column for it.
         """
         columns = self._fitted()
+        if unseen not in ("warn", "error"):
+            raise ValueError(f"unseen must be 'warn' or 'error', got {unseen!r}")
         _check_frame(df, "transform")
         by_name = {str(c): c for c in df.columns}
         missing = [c["name"] for c in columns if c["name"] not in by_name]
@@ -142,14 +148,15 @@ class TabularPreprocessor:
                 # -1 for missing and unseen values; int64 so that offsetting by start cannot overflow
                 categories = pd.Index(spec["categories"], dtype=object)
                 codes = categories.get_indexer(pd.Index(_as_strings(series), dtype=object)).astype(np.int64)
-                unseen = present & (codes < 0)
-                if unseen.any():
-                    values = sorted({str(v) for v in series[unseen]})
-                    warnings.warn(
-                        f"column {spec['name']!r}: {int(unseen.sum())} row(s) hold categories not seen in fit "
-                        f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}); they are encoded as "
-                        "no known category (an all-zero one-hot). Refit on data that includes them to learn them.",
-                        UnseenCategoryWarning, stacklevel=2)
+                new = present & (codes < 0)
+                if new.any():
+                    values = sorted({str(v) for v in series[new]})
+                    found = (f"column {spec['name']!r}: {int(new.sum())} row(s) hold categories not seen in fit "
+                             f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''})")
+                    if unseen == "error":
+                        raise ValueError(f"{found}; map them to known categories or refit on data that has them")
+                    warnings.warn(f"{found}; they are encoded as no known category (an all-zero one-hot). Refit on "
+                                  "data that includes them to learn them.", UnseenCategoryWarning, stacklevel=2)
                 rows = np.flatnonzero(codes >= 0)
                 X[rows, start + codes[rows]] = 1.0
                 observed[:, start:stop] = present[:, None]

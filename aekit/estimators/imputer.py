@@ -16,7 +16,6 @@ cells, so a cell whose prediction rests on a few others varies more.
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from .._utils import clip, next_pow2
-from ..data.tabular import TabularPreprocessor, UnseenCategoryWarning
+from ..data.tabular import TabularPreprocessor
 from ..data.validation import as_numeric_array
 from ..models.inference import predict_batches
 from .autoencoder import AutoEncoder
@@ -150,14 +149,14 @@ class Imputer(TransformerMixin, ModelEstimator):
         return self
 
     def _measure_check(self, frame: pd.DataFrame, held: np.ndarray) -> None:
-        """Error on the held-out cells per column; numeric errors become the noise scale of :meth:`sample`."""
+        """Error on the held-out cells per column (``check_``); :meth:`sample` takes its noise scale from it."""
         pre = self.autoencoder_.input_.preprocessor
         x, observed = pre.transform(frame)
         held_model = np.zeros_like(observed, dtype=bool)
         for j, block in enumerate(pre.blocks):
             held_model[:, block["start"]:block["stop"]] = held[:, j : j + 1]
-        filled = self._fill(np.where(held_model, 0.0, x).astype(np.float32), observed * ~held_model)
-        rows, self.noise_scale_ = [], []
+        filled = self._fill(x, observed * ~held_model)  # the held-out cells count as missing
+        rows = []
         for j, block in enumerate(pre.blocks):
             cells = held[:, j]
             a, b = block["start"], block["stop"]
@@ -165,11 +164,9 @@ class Imputer(TransformerMixin, ModelEstimator):
             if block["type"] == "numeric":
                 rmse = float(np.sqrt(np.mean((filled[cells, a] - x[cells, a]) ** 2))) if cells.any() else float("nan")
                 row["rmse (std units)"] = rmse
-                self.noise_scale_.append(rmse if np.isfinite(rmse) else 1.0)
             else:
                 hit = np.argmax(filled[cells, a:b], axis=1) == np.argmax(x[cells, a:b], axis=1)
                 row["accuracy"] = float(hit.mean()) if cells.any() else float("nan")
-                self.noise_scale_.append(0.0)
             rows.append(row)
         self.check_ = pd.DataFrame(rows)
 
@@ -190,13 +187,8 @@ class Imputer(TransformerMixin, ModelEstimator):
 
     def _model_table(self, X: object) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         frame = self._frame(X, reset=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", UnseenCategoryWarning)
-            try:
-                x, observed = self.autoencoder_.input_.preprocessor.transform(frame)
-            except UnseenCategoryWarning as exc:
-                raise ValueError(f"{exc}".split("; they are encoded")[0] + "; an Imputer cannot fill or keep a "
-                                 "category it never saw: map it to a known one or refit on data that has it") from None
+        # A category never seen in fit can be neither kept (no column for it) nor filled: refuse it.
+        x, observed = self.autoencoder_.input_.preprocessor.transform(frame, unseen="error")
         return frame, x, observed
 
     def transform(self, X: object) -> np.ndarray | pd.DataFrame:
@@ -214,9 +206,11 @@ class Imputer(TransformerMixin, ModelEstimator):
         rng = np.random.default_rng(random_state)
         pre = self.autoencoder_.input_.preprocessor
         draws = []
+        # A numeric cell's noise is its column's held-out RMSE (1 standard deviation where nothing was held out).
+        rmse = self.check_.get("rmse (std units)", pd.Series(np.nan, index=self.check_.index)).fillna(1.0)
         for _ in range(n_draws):
             filled = self._fill(x, observed, rng)
-            for block, scale in zip(pre.blocks, self.noise_scale_):
+            for block, scale in zip(pre.blocks, rmse):
                 a, b = block["start"], block["stop"]
                 holes = observed[:, a] == 0
                 if not holes.any():
@@ -263,7 +257,6 @@ class Imputer(TransformerMixin, ModelEstimator):
 
     def _state(self) -> dict[str, Any]:
         return {"config": {"columns": self.columns_, "missing_share": self.missing_share_,
-                           "noise_scale": [float(s) for s in self.noise_scale_],
                            "check": [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in row.items()}
                                      for row in self.check_.to_dict(orient="records")],
                            "check_columns": list(self.check_.columns)}}
@@ -273,13 +266,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         self.autoencoder_ = AutoEncoder.load(path / "autoencoder", device=device)
         self.columns_ = list(fitted["columns"])
         self.missing_share_ = dict(fitted["missing_share"])
-        self.noise_scale_ = list(fitted["noise_scale"])
         self.check_ = pd.DataFrame(fitted["check"], columns=fitted["check_columns"])
-
-    @classmethod
-    def describe(cls, config: dict) -> dict[str, Any]:
-        fitted = config.get("fitted", {})
-        return {**super().describe(config), "columns": len(fitted.get("columns", []))}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..data.chunks import ChunkWriter
@@ -17,21 +18,13 @@ from .run_dir import prepare_run_dir
 REPORT = "report.html"
 
 
-def source_table(source: Source) -> pd.DataFrame:
-    """The source as a table: an imputer fills tables, so images are refused with what to do instead."""
-    X = source.X
-    if isinstance(X, pd.DataFrame):
-        return X
-    if getattr(X, "ndim", 0) != 2:
-        raise ValueError(f"aekit impute fills tables (rows x columns); {source.name} holds data of shape "
-                         f"{tuple(X.shape)}")
-    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-
-
-def write_filled(table: pd.DataFrame, out: str | os.PathLike) -> Path:
-    """The filled table to CSV or Parquet (the file appears only once complete)."""
+def write_filled(imp: Imputer, filled: np.ndarray | pd.DataFrame, out: str | os.PathLike) -> Path:
+    """The filled table (from :meth:`Imputer.transform`; an array gets the Imputer's column names) to CSV or
+    Parquet; the file appears only once complete."""
+    if not isinstance(filled, pd.DataFrame):
+        filled = pd.DataFrame(filled, columns=imp.get_feature_names_out())
     with ChunkWriter(out) as writer:
-        writer.write(table)
+        writer.write(filled)
     return Path(out)
 
 
@@ -59,4 +52,4 @@ def save_imputation_run(imp: Imputer, source: Source, run_dir: str | os.PathLike
     return out
 
 
-__all__ = ["imputation_summary", "save_imputation_run", "source_table", "write_filled"]
+__all__ = ["imputation_summary", "save_imputation_run", "write_filled"]

@@ -137,8 +137,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         if self.device.type != "cpu" and hasattr(train, "to"):
             train = train.to(self.device)  # the whole set on the accelerator when it fits: no copy per batch
-        state = TrainState(model=model, optimizer=Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay), max_epochs=cfg.max_epochs,
-                           best_weights=snapshot(model))
+        optimizer = Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        state = TrainState(model=model, optimizer=optimizer, max_epochs=cfg.max_epochs, best_weights=snapshot(model))
         dtype = training_dtype(cfg.precision, self.device)
         bs = min(cfg.batch_size, len(train))
         state.steps_per_epoch = math.ceil(len(train) / bs)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.sources import load_source
+from ..data.sources import Source, load_source
+from ..data.table_files import TableFiles
 from ..estimators import KINDS, AutoEncoder
 from ..models import CORRUPTIONS, LIKELIHOODS
 from ..runs import train_run
+from ..runs.train import REPORT_ROWS
+from ..training.distributed import shutdown, world
 from .common import data_help, image_size
 
 
@@ -39,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="resize images from a folder to this size (default: the most common size)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     train.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    train.add_argument("--streaming", action="store_true",
+                       help="read DATA -- a Parquet/CSV file, a folder or a glob of them -- in chunks instead of "
+                       "loading it, for tables larger than memory; under torchrun each process reads its own share")
     train.add_argument("--resume", action="store_true", help="continue the crashed run in --out from its checkpoint")
     train.add_argument("--overwrite", action="store_true", help="replace a finished run already in --out")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -46,19 +52,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
-    kind = args.kind if args.kind != "auto" else ("conv" if source.is_image else "deep")
-    out = Path(args.out) if args.out else Path("runs") / f"{Path(source.name).stem}-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    w = world()  # under torchrun: join the other processes before reading anything
     if args.resume and not args.out:
         raise ValueError("--resume needs --out RUN_DIR naming the run to continue")
+    files = None
+    if args.streaming:
+        files = TableFiles(args.data, label_column=args.label_col)
+        preview, labels = files.preview(REPORT_ROWS)
+        source = Source(name=files.name, X=preview, y=labels, ids=np.arange(len(preview)))
+        shape = f"({files.n_rows}, {len(files.columns)}), streamed"
+    else:
+        source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
+        shape = str(tuple(np.shape(source.X)))
+    kind = args.kind if args.kind != "auto" else ("conv" if source.is_image else "deep")
+    out = Path(args.out) if args.out else Path("runs") / f"{Path(source.name).stem}-{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    if w.active and not args.out:
+        raise ValueError("under torchrun, name the run directory with --out (every process must agree on it)")
     ae = AutoEncoder(kind=kind, latent_dim=args.latent_dim, max_iter=args.epochs, batch_size=args.batch_size,
                      learning_rate=args.learning_rate, loss=args.loss, corruption=args.corruption,
                      random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1)
-    print(f"training a {kind} autoencoder on {source.name} {tuple(np.shape(source.X))} -> {out}", file=sys.stderr)
-    train_run(ae, source, out, resume=args.resume, overwrite=args.overwrite, label_column=args.label_col)
+    processes = f" in {w.size} processes" if w.active else ""
+    if w.is_main:
+        print(f"training a {kind} autoencoder on {source.name} {shape}{processes} -> {out}", file=sys.stderr)
+    train_run(ae, source, out, resume=args.resume, overwrite=args.overwrite, label_column=args.label_col,
+              fit_data=files)
     budget = ae.budget_
-    print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} of at most {budget['max_epochs']} "
-          f"epochs (batch {budget['batch_size']}, {budget['threads']} thread(s), {budget.get('precision', 'float32')})",
-          file=sys.stderr)
-    print(out)
+    if w.is_main:
+        print(f"{ae.stop_reason_}; best loss {ae.best_loss_:.5g} after {ae.n_iter_} of at most "
+              f"{budget['max_epochs']} epochs (batch {budget['batch_size']}, {budget['threads']} thread(s), "
+              f"{budget.get('precision', 'float32')})", file=sys.stderr)
+        print(out)
+    shutdown()
     return 0

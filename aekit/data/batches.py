@@ -11,6 +11,7 @@ its cluster). Models read what they need from it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -78,13 +79,27 @@ class TensorBatches:
         """Every row as one batch."""
         return self._take(slice(None))
 
-    def epoch(self, batch_size: int) -> Iterator[Batch]:
-        """Shuffled batches covering every row once; the last may be smaller."""
-        perm = torch.randperm(len(self.x), device=self.x.device)
-        for i in range(0, len(self.x), batch_size):
-            yield self._take(perm[i : i + batch_size])
+    def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
+        """Updates each of ``world`` ranks makes per epoch (the same on every rank)."""
+        return math.ceil(max(len(self.x) // world, 1) / batch_size)
 
-    def sequential(self, batch_size: int) -> Iterator[Batch]:
-        """Batches in row order, for evaluation."""
-        for i in range(0, len(self.x), batch_size):
-            yield self._take(slice(i, i + batch_size))
+    def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
+              generator: torch.Generator | None = None) -> Iterator[Batch]:
+        """Shuffled batches covering every row once; the last may be smaller.
+
+        With ``world`` ranks, all ranks draw the same order (from ``generator``, seeded alike on every rank) and
+        each takes its own ``len // world`` rows of it, so every rank makes the same number of updates.
+        """
+        n = len(self.x)
+        perm = torch.randperm(n, generator=generator).to(self.x.device) if generator is not None else \
+            torch.randperm(n, device=self.x.device)
+        share = n // world if world > 1 else n
+        mine = perm[rank * share : (rank + 1) * share] if world > 1 else perm
+        for i in range(0, len(mine), batch_size):
+            yield self._take(mine[i : i + batch_size])
+
+    def sequential(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
+        """Batches in row order, for evaluation; with ``world`` ranks, rank ``rank``'s contiguous share."""
+        start, stop = len(self.x) * rank // world, len(self.x) * (rank + 1) // world
+        for i in range(start, stop, batch_size):
+            yield self._take(slice(i, min(i + batch_size, stop)))

@@ -25,6 +25,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..data.batches import TensorBatches
+from ..data.stream_batches import StreamBatches
+from ..data.table_files import TableFiles
 from ..data.input import InputAdapter
 from ..models import (
     BOTTLENECKS,
@@ -42,6 +44,7 @@ from ..models.input_norm import channel_moments
 from ..models.parts import resolve
 from ..registry import Registry
 from ..training import Trainer, TrainConfig, default_training, resolve_device
+from ..training.distributed import same_on_all_ranks
 from ..training.precision import PRECISIONS, training_dtype
 from ..training.threads import threads_for
 from ..training.layerwise import pretrain_layerwise
@@ -51,6 +54,11 @@ from .presets import (ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, d
                       preset)
 
 logger = logging.getLogger("aekit")
+
+#: Rows of streamed files that the input mapping (scaling, categories) is fitted on before it is frozen.
+STREAM_SAMPLE_ROWS = 100_000
+#: At most this many streamed rows are held out for validation (kept in memory, evaluated every epoch).
+STREAM_VALIDATION_ROWS = 50_000
 
 
 def _settings_for(registry: Registry, name: str, candidates: dict[str, Any]) -> dict[str, Any]:
@@ -338,21 +346,14 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         resume : bool, default=False
             Continue from the checkpoint in ``checkpoint_dir`` (same data and parameters as the crashed run).
         """
-        adapter = self._fit_input(X)
-        x, observed = adapter.transform(X)
-        if len(x) < 2:
-            raise ValueError(f"AutoEncoder needs at least 2 samples to learn from; got {len(x)} sample (n_samples = "
-                             f"{len(x)}); an autoencoder fitted to one row only learns to copy it")
+        seed = same_on_all_ranks(self._seed())  # one seed for the whole job under torchrun
+        if isinstance(X, TableFiles):
+            adapter, x, train, val = self._streamed_data(X, seed)
+        else:
+            adapter, x, train, val = self._in_memory_data(X, seed)
+        n_val = len(val) if val is not None else 0
         self.config_ = self._resolve_config(adapter, x)
-        seed = self._seed()
         self.device_ = resolve_device(self.device)
-
-        # Seeded split into training and validation rows.
-        n = len(x)
-        n_val = int(n * self.validation_fraction) if self.early_stopping and n >= 10 else 0
-        order = np.random.default_rng(seed).permutation(n)
-        data = TensorBatches.from_numpy(x, observed)
-        train, val = data.subset(order[n_val:]), (data.subset(order[:n_val]) if n_val else None)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model_ = AutoEncoderModel(self.config_)
@@ -382,6 +383,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
         if pretrain and not resume:
+            if not isinstance(train, TensorBatches):
+                raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) needs the data in memory; "
+                                 "train streamed files with kind='deep' or pretrain=False")
             stage_config = replace(train_config, max_epochs=max(5, train_config.max_epochs // 5))
             self.pretrain_history_ = pretrain_layerwise(self.model_, train, val, stage_config, self.device_)
         result = Trainer(self.model_, train_config, self.device_).fit(train, val, resume=resume)
@@ -393,6 +397,35 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.train_seconds_ = result.seconds
         self._n_features_out = self.config_.latent_dim
         return self
+
+    def _in_memory_data(self, X: object, seed: int) -> tuple[InputAdapter, np.ndarray, TensorBatches,
+                                                              TensorBatches | None]:
+        """The input mapping fitted on ``X``, ``X`` in model space, and its seeded training/validation split."""
+        adapter = self._fit_input(X)
+        x, observed = adapter.transform(X)
+        if len(x) < 2:
+            raise ValueError(f"AutoEncoder needs at least 2 samples to learn from; got {len(x)} sample (n_samples = "
+                             f"{len(x)}); an autoencoder fitted to one row only learns to copy it")
+        n = len(x)
+        n_val = int(n * self.validation_fraction) if self.early_stopping and n >= 10 else 0
+        order = np.random.default_rng(seed).permutation(n)
+        data = TensorBatches.from_numpy(x, observed)
+        return adapter, x, data.subset(order[n_val:]), (data.subset(order[:n_val]) if n_val else None)
+
+    def _streamed_data(self, files: TableFiles, seed: int) -> tuple[InputAdapter, np.ndarray, StreamBatches,
+                                                                     TensorBatches | None]:
+        """One pass over ``files``: the input mapping fitted on a spread sample (then frozen), the validation rows
+        in memory (a hashed share of row ids, at most ``STREAM_VALIDATION_ROWS``), the rest streamed."""
+        share = min(self.validation_fraction, STREAM_VALIDATION_ROWS / max(files.n_rows, 1)) \
+            if self.early_stopping and files.n_rows >= 10 else 0.0
+        survey = files.survey(validation_share=share, sample_rows=STREAM_SAMPLE_ROWS, seed=seed)
+        if len(survey.sample) < 2:
+            raise ValueError(f"{files.path} has {files.n_rows} row(s) to train on; an autoencoder needs at least 2")
+        adapter = self._fit_input(survey.sample)
+        x, _ = adapter.transform(survey.sample)
+        val = TensorBatches.from_numpy(*adapter.transform(survey.validation)) if len(survey.validation) else None
+        train = StreamBatches(files, adapter.transform, validation_share=share, seed=seed)
+        return adapter, x, train, val
 
     def fine_tune(self, X: object, y: object = None, *,
                   objective: Callable[[AutoEncoderModel, TensorBatches, torch.device], nn.Module] | None = None,

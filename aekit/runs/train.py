@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ..data.sources import Source
+from ..data.table_files import TableFiles
 from ..estimators import AutoEncoder
 from ..report import write_report
+from ..training.distributed import barrier, world
 from .run_dir import prepare_run_dir, write_run_facts
 
 logger = logging.getLogger("aekit")
@@ -23,17 +25,23 @@ REPORT_ROWS = 5000
 
 
 def train_run(ae: AutoEncoder, source: Source, out: str | os.PathLike, *, resume: bool = False,
-              overwrite: bool = False, label_column: str | None = None) -> Path:
-    """Fit ``ae`` on ``source``, then save the model and write ``report.html`` into ``out``.
+              overwrite: bool = False, label_column: str | None = None, fit_data: TableFiles | None = None) -> Path:
+    """Fit ``ae`` on ``source`` (or on the streamed ``fit_data``, with ``source`` a preview of it for the report),
+    then save the model and write ``report.html`` into ``out``.
 
     An ``out`` that holds a finished run is refused unless ``resume`` or ``overwrite``; ``label_column`` (left out
-    of ``source.X``) is recorded so later commands on the same table leave it out too."""
-    out = prepare_run_dir(out, resume=resume, overwrite=overwrite, resumable=True)
+    of ``source.X``) is recorded so later commands on the same table leave it out too. Under ``torchrun`` every
+    process trains and rank 0 alone prepares and writes the directory."""
+    w = world()
+    out = prepare_run_dir(out, resume=resume, overwrite=overwrite, resumable=True) if w.is_main else Path(out)
+    barrier()  # the other ranks start once rank 0 has checked (and, with overwrite, cleared) the directory
     ae.set_params(checkpoint_dir=str(out))
-    ae.fit(source.X, resume=resume)
-    ae.save(out)
-    write_run_facts(out, label_column=label_column)
-    write_run_report(ae, source, out)
+    ae.fit(source.X if fit_data is None else fit_data, resume=resume)
+    if w.is_main:
+        ae.save(out)
+        write_run_facts(out, label_column=label_column)
+        write_run_report(ae, source, out)
+    barrier()
     return out
 
 

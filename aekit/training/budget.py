@@ -14,6 +14,9 @@ from .._utils import clip, next_pow2
 
 # Gradient steps a default autoencoder run aims for; early stopping usually ends it sooner.
 TARGET_STEPS = 20_000
+# Every default run trains at least 20 epochs -- unless the data is so large (over about 1.3 million rows in
+# batches of 256) that 20 epochs would exceed this many steps; then at least enough epochs to reach it.
+MAX_FLOOR_STEPS = 5 * TARGET_STEPS
 # Cap on forward multiply-adds summed over every sample seen in a default run (about 10-12 minutes of CPU
 # training on 2 cores), so large inputs and heavy models get fewer epochs instead of hours.
 TRAIN_BUDGET_MACS = 1.4e13
@@ -35,10 +38,12 @@ class TrainingDefaults:
 def default_training(
     n_train: int, batch_size: int | None, max_epochs: int | None, macs_per_sample: float = 0.0
 ) -> TrainingDefaults:
-    """Batch size grows with the data (32 to 256); epochs give about ``TARGET_STEPS`` steps (20 to 500),
-    fewer when that would exceed ``TRAIN_BUDGET_MACS`` of compute (but never fewer than 10)."""
+    """Batch size grows with the data (32 to 256); epochs give about ``TARGET_STEPS`` steps (20 to 500; fewer
+    than 20 only for data of millions of rows, see ``MAX_FLOOR_STEPS``), fewer when that would exceed
+    ``TRAIN_BUDGET_MACS`` of compute (but never fewer than 10, or than the floor for millions of rows)."""
     bs = batch_size or clip(next_pow2(n_train / 256), 32, 256)
-    epochs = epochs_for_steps(TARGET_STEPS, n_train, bs, 20, 500)
+    floor = epochs_for_steps(MAX_FLOOR_STEPS, n_train, bs, 1, 20)
+    epochs = epochs_for_steps(TARGET_STEPS, n_train, bs, floor, 500)
     if macs_per_sample > 0:
-        epochs = min(epochs, max(10, int(TRAIN_BUDGET_MACS / (macs_per_sample * max(n_train, 1)))))
+        epochs = min(epochs, max(min(10, floor), int(TRAIN_BUDGET_MACS / (macs_per_sample * max(n_train, 1)))))
     return TrainingDefaults(batch_size=bs, max_epochs=max_epochs or epochs)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import distributed
 from .adam import Adam
 from .checkpoint import load_checkpoint, save_checkpoint
 
@@ -43,6 +44,8 @@ class TrainState:
     epoch: int = 0  # epochs completed
     step: int = 0  # index of the current update
     steps_per_epoch: int = 1
+    rows_per_epoch: int = 0  # over every rank
+    rows_seen: int = 0  # rows trained on so far in this fit, over every rank
     best_loss: float = math.inf
     best_epoch: int = 0
     wait: int = 0  # epochs since the monitored loss last improved
@@ -61,6 +64,9 @@ class Callback:
         pass
 
     def on_step_start(self, trainer: Trainer, state: TrainState) -> None:
+        pass
+
+    def on_step_end(self, trainer: Trainer, state: TrainState) -> None:
         pass
 
     def on_epoch_end(self, trainer: Trainer, state: TrainState, row: dict[str, float]) -> None:
@@ -107,7 +113,9 @@ class LinearRamp(Callback):
 
 
 class Checkpoint(Callback):
-    """Write everything needed to resume after each epoch (atomically); with ``resume`` read it back first."""
+    """Write everything needed to resume after each epoch (atomically); with ``resume`` read it back first.
+
+    Under ``torchrun`` rank 0 writes, with every rank's random state, and each rank resumes from its own."""
 
     def __init__(self, path: str, resume: bool = False) -> None:
         self.path, self.resume = path, resume
@@ -118,7 +126,11 @@ class Checkpoint(Callback):
         saved = load_checkpoint(self.path)
         state.model.load_state_dict(saved["model_state"])
         state.optimizer.load_state_dict(saved["optimizer_state"])
-        torch.set_rng_state(saved["rng_state"])
+        rank, states = distributed.world().rank, saved["rng_states"]
+        if rank >= len(states):
+            raise ValueError(f"{self.path} was written by a run of {len(states)} process(es); resume it with as many "
+                             "(or start a new run)")
+        torch.set_rng_state(states[rank])
         state.best_weights = saved["best_state"]
         ts = saved["trainer_state"]
         state.history, state.best_epoch, state.best_loss = ts["history"], ts["best_epoch"], ts["best_loss"]
@@ -126,34 +138,54 @@ class Checkpoint(Callback):
         logger.info("resumed from %s after epoch %d", self.path, state.epoch)
 
     def on_epoch_end(self, trainer: Trainer, state: TrainState, row: dict[str, float]) -> None:
+        rng_states = distributed.gather_bytes(torch.get_rng_state())  # every rank takes part; rank 0 writes
+        if not distributed.world().is_main:
+            return
         save_checkpoint(
             self.path,
             model_state=state.last_good,
             best_state=state.best_weights,
             optimizer_state=state.optimizer.state_dict(),
-            rng_state=torch.get_rng_state(),
+            rng_states=rng_states,
             trainer_state={"history": state.history, "best_epoch": state.best_epoch, "best_loss": state.best_loss,
                            "wait": state.wait, "epoch": state.epoch},
         )
 
 
 class Progress(Callback):
-    """A progress bar (``verbose >= 1``), every epoch's terms in the log, and printed with ``verbose >= 2``."""
+    """A progress bar over rows (``verbose >= 1``: rows/s, the epoch and the loss), every epoch's terms in the log,
+    and printed with ``verbose >= 2``. Only rank 0 shows or logs anything under ``torchrun``."""
+
+    #: Updates between refreshes of the bar's row count (tqdm's own cost stays far below a step's).
+    EVERY = 16
 
     def __init__(self, verbose: int, label: str = "training") -> None:
         self.verbose, self.label = verbose, label
 
     def on_fit_start(self, trainer: Trainer, state: TrainState) -> None:
-        self.bar = tqdm(total=state.max_epochs, initial=state.epoch, disable=self.verbose < 1, desc=self.label,
-                        unit="epoch")
+        self.main = distributed.world().is_main
+        self.shown = state.epoch * state.rows_per_epoch
+        self.bar = tqdm(total=state.max_epochs * state.rows_per_epoch, initial=state.epoch * state.rows_per_epoch,
+                        disable=self.verbose < 1 or not self.main, desc=self.label, unit="rows",
+                        unit_scale=True)
+        self.bar.set_postfix(epoch=f"{state.epoch + 1}/{state.max_epochs}")
+
+    def on_step_end(self, trainer: Trainer, state: TrainState) -> None:
+        if (state.step + 1) % self.EVERY == 0:
+            self.bar.update(state.rows_seen - self.shown)
+            self.shown = state.rows_seen
 
     def on_epoch_end(self, trainer: Trainer, state: TrainState, row: dict[str, float]) -> None:
+        if not self.main:
+            return
         msg = " ".join(f"{k}={v:.5g}" for k, v in row.items() if k != "epoch")
         logger.info("epoch %d: %s", row["epoch"], msg)
         if self.verbose >= 2:
             tqdm.write(f"epoch {int(row['epoch'])}: {msg}")
-        self.bar.update(1)
-        self.bar.set_postfix(loss=f"{state.monitored:.4g}", best=f"{state.best_loss:.4g}")
+        self.bar.update(state.rows_seen - self.shown)
+        self.shown = state.rows_seen
+        self.bar.set_postfix(epoch=f"{int(row['epoch'])}/{state.max_epochs}", loss=f"{state.monitored:.4g}",
+                             best=f"{state.best_loss:.4g}")
 
     def on_fit_end(self, trainer: Trainer, state: TrainState) -> None:
         self.bar.close()

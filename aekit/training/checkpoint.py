@@ -49,15 +49,17 @@ def save_checkpoint(
     model_state: dict[str, torch.Tensor],
     best_state: dict[str, torch.Tensor],
     optimizer_state: dict,
-    rng_state: torch.Tensor,
+    rng_states: list[torch.Tensor],
     trainer_state: dict,
 ) -> Path:
-    """Write everything needed to resume training to ``path`` in one atomic step."""
+    """Write everything needed to resume training to ``path`` in one atomic step (``rng_states``: one random
+    state per process of the run, in rank order)."""
     tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model_state.items()}
     tensors.update({f"best.{k}": v.detach().cpu().contiguous() for k, v in best_state.items()})
     optim_tensors, optim_meta = _flatten_optimizer(optimizer_state)
     tensors.update(optim_tensors)
-    tensors["rng"] = rng_state.cpu()
+    tensors["rng"] = rng_states[0].cpu()
+    tensors.update({f"rng.{rank}": s.cpu() for rank, s in enumerate(rng_states) if rank})
     meta = {"format": FORMAT, "trainer": json.dumps(trainer_state), "optimizer": json.dumps(optim_meta)}
     return atomic_write_bytes(path, st_save(tensors, metadata=meta))
 
@@ -82,6 +84,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         "model_state": {k[6:]: v for k, v in tensors.items() if k.startswith("model.")},
         "best_state": {k[5:]: v for k, v in tensors.items() if k.startswith("best.")},
         "optimizer_state": _unflatten_optimizer(tensors, json.loads(meta["optimizer"])),
-        "rng_state": tensors["rng"],
+        "rng_states": [tensors["rng"], *(tensors[f"rng.{r}"] for r in range(1, 1 + sum(k.startswith("rng.")
+                                                                                      for k in tensors)))],
         "trainer_state": json.loads(meta["trainer"]),
     }

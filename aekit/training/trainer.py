@@ -21,6 +21,7 @@ from torch import nn
 
 from ..data.batches import Batch
 from .adam import Adam
+from . import distributed
 from .callbacks import (
     Callback,
     Checkpoint,
@@ -38,13 +39,18 @@ logger = logging.getLogger("aekit.training")
 
 
 class BatchSource(Protocol):
-    """What the Trainer trains on: a row count, shuffled batches per epoch, and ordered batches to evaluate."""
+    """What the Trainer trains on: a row count, shuffled batches per epoch, and ordered batches to evaluate.
+
+    Under ``torchrun`` the Trainer also passes ``rank``, ``world`` and a ``generator`` seeded alike on every rank
+    (to ``epoch``; ``rank`` and ``world`` to ``sequential``), and asks ``batches_per_epoch(batch_size, world)``:
+    a source that splits its rows between ranks must give every rank the same number of batches.
+    """
 
     def __len__(self) -> int: ...
 
-    def epoch(self, batch_size: int): ...
+    def epoch(self, batch_size: int, rank: int = 0, world: int = 1, generator: torch.Generator | None = None): ...
 
-    def sequential(self, batch_size: int): ...
+    def sequential(self, batch_size: int, rank: int = 0, world: int = 1): ...
 
 
 @dataclass
@@ -52,7 +58,7 @@ class TrainConfig:
     """How to train; defaults are chosen by the estimator layer from the data's size."""
 
     max_epochs: int = 100
-    batch_size: int = 128
+    batch_size: int = 128  # rows per update, over every rank together under torchrun
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     lr_schedule: str = "cosine"  # "cosine" (to 5% of the initial rate at max_epochs) | "constant"
@@ -114,13 +120,19 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, data: BatchSource) -> dict[str, float]:
-        """Mean of every loss term over ``data`` in evaluation mode (no corruption, VAE codes at their mean)."""
+        """Mean of every loss term over ``data`` in evaluation mode (no corruption, VAE codes at their mean);
+        under ``torchrun`` each rank evaluates its share and the means are over every rank's rows."""
         self.model.eval()
+        w = distributed.world()
+        batches = data.sequential(self.config.eval_batch_size, w.rank, w.size) if w.active else \
+            data.sequential(self.config.eval_batch_size)
         sums: dict[str, torch.Tensor] = {}
-        for batch in data.sequential(self.config.eval_batch_size):
+        rows = 0
+        for batch in batches:
+            rows += len(batch)
             for name, value in self.model.loss(batch.to(self.device)).items():
                 sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
-        return {name: float(v) / len(data) for name, v in sums.items()}
+        return _means(sums, rows, self.device)
 
     def fit(self, train: BatchSource, val: BatchSource | None = None, resume: bool = False) -> TrainResult:
         """Train until a stop rule fires; with early stopping the model ends with its best weights.
@@ -134,36 +146,53 @@ class Trainer:
 
     def _fit(self, train: BatchSource, val: BatchSource | None, resume: bool) -> TrainResult:
         cfg, model = self.config, self.model.to(self.device)
-        torch.manual_seed(cfg.seed)
+        w = distributed.world()
+        torch.manual_seed(cfg.seed + w.rank)  # ranks draw different noise; the data order is seeded per epoch
         if self.device.type != "cpu" and hasattr(train, "to"):
             train = train.to(self.device)  # the whole set on the accelerator when it fits: no copy per batch
         optimizer = Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         state = TrainState(model=model, optimizer=optimizer, max_epochs=cfg.max_epochs, best_weights=snapshot(model))
         dtype = training_dtype(cfg.precision, self.device)
-        bs = min(cfg.batch_size, len(train))
-        state.steps_per_epoch = math.ceil(len(train) / bs)
+        # batch_size is the batch of one update over all ranks: each rank takes its share, so a run on N processes
+        # makes the same updates per epoch as on one, with the same effective batch.
+        bs = math.ceil(min(cfg.batch_size, len(train)) / w.size)
+        state.steps_per_epoch = train.batches_per_epoch(bs, w.size) if hasattr(train, "batches_per_epoch") else \
+            math.ceil(len(train) / bs)
+        state.rows_per_epoch = len(train) // w.size * w.size
         callbacks = self._callbacks(resume)
         for cb in callbacks:
             cb.on_fit_start(self, state)
+        state.rows_seen = state.epoch * state.rows_per_epoch
+        step_module = _data_parallel(model, self.device) if w.active else model
         last_good = snapshot(model)
         t0 = time.perf_counter() - (state.history[-1]["seconds"] if state.history else 0.0)
         stop_reason = f"reached max_epochs={cfg.max_epochs}"
         for epoch in range(state.epoch, cfg.max_epochs):
             model.train()
             sums: dict[str, torch.Tensor] = {}
-            for i, batch in enumerate(train.epoch(bs)):
+            rows = 0
+            if w.active:
+                order = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+                batches = train.epoch(bs, w.rank, w.size, order)
+            else:
+                batches = train.epoch(bs)
+            for i, batch in enumerate(batches):
                 state.step = epoch * state.steps_per_epoch + i
                 for cb in callbacks:
                     cb.on_step_start(self, state)
                 with autocast(dtype, self.device):
-                    terms = model.loss(batch.to(self.device))
+                    terms = step_module(batch.to(self.device)) if w.active else model.loss(batch.to(self.device))
                 state.optimizer.zero_grad(set_to_none=True)
                 terms["total"].backward()
                 state.optimizer.step()
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
+                rows += len(batch)
+                state.rows_seen += len(batch) * w.size
+                for cb in callbacks:
+                    cb.on_step_end(self, state)
             row: dict[str, float] = {"epoch": epoch + 1}
-            row.update({f"train_{k}": float(v) / len(train) for k, v in sums.items()})
+            row.update({f"train_{k}": v for k, v in _means(sums, rows, self.device).items()})
             finite = all(math.isfinite(v) for v in row.values())
             if finite and val is not None and len(val):
                 row.update({f"val_{k}": v for k, v in self.evaluate(val).items()})
@@ -176,6 +205,8 @@ class Trainer:
                 break
             row["lr"] = state.optimizer.param_groups[0]["lr"]
             row["seconds"] = time.perf_counter() - t0
+            if w.active:
+                row["world_size"] = w.size
             state.history.append(row)
             state.epoch = epoch + 1
             state.monitored = row.get("val_total", row["train_total"])
@@ -196,6 +227,36 @@ class Trainer:
         model.eval()
         return TrainResult(history=state.history, best_epoch=state.best_epoch, best_loss=state.best_loss,
                            stop_reason=stop_reason, seconds=time.perf_counter() - t0)
+
+
+def _means(sums: dict[str, torch.Tensor], rows: int, device: torch.device) -> dict[str, float]:
+    """Each summed term divided by the rows it was summed over, both totalled over every rank."""
+    names = sorted(sums)
+    if not distributed.world().active:
+        return {name: float(sums[name]) / max(rows, 1) for name in names}
+    local = torch.stack([torch.as_tensor(sums[n], dtype=torch.float64, device=device) for n in names]
+                        + [torch.tensor(float(rows), dtype=torch.float64, device=device)])
+    total = distributed.all_sum(local).cpu()
+    return {name: float(total[i]) / max(float(total[-1]), 1.0) for i, name in enumerate(names)}
+
+
+class _LossStep(nn.Module):
+    """``model.loss`` as ``forward``: DistributedDataParallel synchronises gradients only through ``forward``."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        return self.model.loss(batch)
+
+
+def _data_parallel(model: nn.Module, device: torch.device) -> nn.Module:
+    """The model wrapped in PyTorch's DistributedDataParallel (gradients averaged over ranks in backward)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index] if device.type == "cuda" else None
+    return DistributedDataParallel(_LossStep(model), device_ids=ids)
 
 
 class _FunctionCallback(Callback):

@@ -7,7 +7,8 @@ the size of the data. Validation rows (a hashed share of row ids, see ``table_fi
 
 With several ranks, every rank orders the units alike (the order is seeded the same on all) and reads every
 ``world``-th unit; with fewer units than ranks, each rank reads all of them and keeps every ``world``-th row.
-Every rank hands out exactly ``len // world`` rows per epoch -- a rank whose share is smaller reads its units
+Chunks are read and encoded in a background thread while the model trains on the previous ones. Every rank
+hands out exactly ``len // world`` rows per epoch -- a rank whose share is smaller reads its units
 again -- so all ranks make the same number of updates and none waits forever for another.
 """
 
@@ -22,13 +23,17 @@ import pandas as pd
 import torch
 
 from .batches import Batch
+from .prefetch import prefetched
 from .table_files import TableFiles, Unit, hashed_uniform, validation_rows
 from .tabular import UnseenCategoryWarning
 
 Encode = Callable[[pd.DataFrame], tuple[np.ndarray, np.ndarray | None]]
 
-#: Units read at the same time, their chunks interleaved, so one buffer mixes rows from several places.
+#: Units read at the same time, their chunks interleaved, so one buffer mixes rows from several places ...
 INTERLEAVE = 4
+#: ... as long as their rows together stay below this: a reader holds its whole Parquet row group decoded, and
+#: files written with pyarrow's defaults have row groups of a million rows.
+INTERLEAVE_ROWS = 600_000
 
 
 class StreamBatches:
@@ -97,8 +102,9 @@ class StreamBatches:
         """Chunks of ``units`` in order, ``INTERLEAVE`` units at a time, one chunk from each in turn."""
         pending = list(units)
         active: list[Iterator] = []
+        width = max(1, min(INTERLEAVE, INTERLEAVE_ROWS // max(self.files.largest_unit, 1)))
         while pending or active:
-            while pending and len(active) < INTERLEAVE:
+            while pending and len(active) < width:
                 active.append(self._chunks(pending.pop(0), rank, world, by_row))
             for it in list(active):
                 chunk = next(it, None)
@@ -119,7 +125,7 @@ class StreamBatches:
         buffer, emitted = _ShuffleBuffer(), 0
         while True:
             produced = 0
-            for x, observed in self._interleaved(mine, rank, world, by_row):
+            for x, observed in prefetched(self._interleaved(mine, rank, world, by_row)):
                 buffer.add(x, observed)
                 produced += len(x)
                 if buffer.rows >= quota - emitted:  # the end of the epoch: exactly the quota

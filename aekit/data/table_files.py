@@ -82,11 +82,14 @@ class TableFiles:
         self.path, self.label_column, self.chunk_rows = os.fspath(path), label_column, int(chunk_rows)
         files = _list_files(self.path)
         self.columns, self.units = _scan(files, label_column)
-        self._parquet: dict[Path, object] = {}
 
     @property
     def n_rows(self) -> int:
         return sum(u.rows for u in self.units)
+
+    @property
+    def largest_unit(self) -> int:
+        return max(u.rows for u in self.units)
 
     @property
     def name(self) -> str:
@@ -110,13 +113,12 @@ class TableFiles:
     def _frames(self, unit: Unit, chunk_rows: int) -> Iterator[pd.DataFrame]:
         try:
             if unit.kind == "parquet":
-                pf = self._parquet.get(unit.file)
-                if pf is None:
-                    import pyarrow.parquet as pq
+                import pyarrow.parquet as pq
 
-                    pf = self._parquet[unit.file] = pq.ParquetFile(unit.file)
+                # Memory-mapped and opened per unit: an open reader keeps its decoded row group in Arrow's pool.
+                pf = pq.ParquetFile(unit.file, memory_map=True, pre_buffer=False)
                 for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group],
-                                             columns=self.columns):
+                                             columns=self.columns, use_threads=False):
                     yield batch.to_pandas()
             else:
                 sep = "," if unit.kind == "csv" else "\t"

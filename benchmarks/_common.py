@@ -26,9 +26,21 @@ def machine() -> str:
             f"({torch.get_num_threads()} threads), Python {platform.python_version()}, {date.today()}")
 
 
+def commit() -> str:
+    """The checked-out commit, marked when the working tree has changes (a figure from uncommitted code)."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + (" + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def section_header(title: str) -> list[str]:
-    """The lines every BENCHMARKS.md section starts with: its title, the command that wrote it, the machine."""
-    return [f"## {title}", "", f"Command: `{command_line()}`  ", f"Machine: {machine()}  "]
+    """The lines every BENCHMARKS.md section starts with: its title, the command and commit that wrote it, the
+    machine."""
+    return [f"## {title}", "", f"Command: `{command_line()}` at commit {commit()}  ", f"Machine: {machine()}  "]
 
 
 def update_section(name: str, body: str) -> None:

@@ -109,7 +109,7 @@ def worker_mnist(epochs: int, out: str, seed: int) -> None:
 
 def _run_worker(args: list[str], env: dict | None = None, launcher: list[str] | None = None) -> dict | None:
     cmd = [*(launcher or [sys.executable]), str(HERE), "--worker", *args]
-    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout + proc.stderr)
         raise SystemExit(f"worker {args} failed with status {proc.returncode}")
@@ -133,18 +133,18 @@ def part1(folder: Path, stream_epochs: int, memory_epochs: int) -> list[str]:
          f"{memory['peak_rss_mb']:,.0f}", f"{memory['val_loss']:.4f}"],
     ]
     return [
-        f"Synthetic table: {ROWS:,} rows x {COLUMNS} float32 columns (rank-4 signal + noise, 2% anomalies), "
-        f"{FILES} Parquet files, row groups of {ROW_GROUP:,} rows. `deep` autoencoder at its defaults (batch "
-        f"{stream['budget']['batch_size']}, {stream['budget']['threads']} thread(s)), {stream_epochs} epoch(s) "
-        f"streamed, {memory_epochs} in memory. Seconds: training + everything before it (streamed: the pass that "
-        "fits the scaling on a sample and collects the validation rows; in memory: preprocessing the DataFrame).",
+        (f"Synthetic table: {ROWS:,} rows x {COLUMNS} float32 columns (rank-4 signal + noise, 2% anomalies), "
+         f"{FILES} Parquet files, row groups of {ROW_GROUP:,} rows. `deep` autoencoder at its defaults (batch "
+         f"{stream['budget']['batch_size']}, {stream['budget']['threads']} thread(s)), {stream_epochs} epoch(s) "
+         f"streamed, {memory_epochs} in memory. Seconds: training + everything before it (streamed: the pass that "
+         "fits the scaling on a sample and collects the validation rows; in memory: preprocessing the DataFrame)."),
         "",
         markdown_table(["run", "rows in data", "training rows", "rows trained", "rows/s", "seconds",
                         "peak RSS (MB)", "best val loss"], rows),
         "",
-        f"Streaming throughput is **{ratio:.0%}** of the in-memory trainer's (bar: at least 70%); peak memory "
-        f"**{stream['peak_rss_mb']:,.0f} MB** (bar: below 1,500 MB) for a table of "
-        f"{ROWS * COLUMNS * 4 / 1e9:.2f} GB of float32 values.",
+        (f"Streaming throughput is **{ratio:.0%}** of the in-memory trainer's (bar: at least 70%); peak memory "
+         f"**{stream['peak_rss_mb']:,.0f} MB** (bar: below 1,500 MB) for a table of "
+         f"{ROWS * COLUMNS * 4 / 1e9:.2f} GB of float32 values."),
     ]
 
 
@@ -166,15 +166,15 @@ def part2(epochs: int, seeds: int, tmp: Path) -> list[str]:
              f"{seconds[k]:.0f}"] for k in ("one", "two")]
     gap = mse["two"].mean() / mse["one"].mean() - 1
     return [
-        f"MNIST, `deep` autoencoder at its defaults, {epochs} epochs each (no early stopping; the batch is split "
-        f"between the processes, so both make the same updates per epoch), seeds 0-{seeds - 1}. Test MSE on the "
-        "10,000 test images.",
+        (f"MNIST, `deep` autoencoder at its defaults, {epochs} epochs each (no early stopping; the batch is split "
+         f"between the processes, so both make the same updates per epoch), seeds 0-{seeds - 1}. Test MSE on the "
+         "10,000 test images."),
         "",
         markdown_table(["run", "mean test MSE", "per seed", "rows/s", "training s"], rows),
         "",
-        f"Mean test MSE differs by **{gap:+.1%}** (bar: within 5%; seeds alone move one run by up to "
-        f"{(mse['one'].max() - mse['one'].min()) / mse['one'].mean():.0%}); the two-process run trains at "
-        f"**{speed['two'] / speed['one']:.2f}x** the rows/s of one process with two threads.",
+        (f"Mean test MSE differs by **{gap:+.1%}** (bar: within 5%; seeds alone move one run by up to "
+         f"{(mse['one'].max() - mse['one'].min()) / mse['one'].mean():.0%}); the two-process run trains at "
+         f"**{speed['two'] / speed['one']:.2f}x** the rows/s of one process with two threads."),
     ]
 
 

@@ -123,3 +123,29 @@ def test_uneven_file_shards_train_without_hanging_and_rank_0_writes(tmp_path):
     assert list(history["epoch"]) == [1, 2] and list(history["world_size"]) == [2, 2]
     assert sorted(p.name for p in out.iterdir()) == ["checkpoint.safetensors", "config.json", "history.csv",
                                                      "model.safetensors", "preprocess.json", "report.html", "run.json"]
+
+
+def _cli_score(rank: int, run_dir: str, data: str, out: str) -> None:
+    from aekit.cli import main
+
+    assert main(["detect", "score", run_dir, data, "--out", out, "--chunk-rows", "50"]) == 0
+
+
+def test_scoring_splits_files_between_processes_and_rank_0_joins_them(tmp_path):
+    from aekit import AnomalyDetector
+
+    data = tmp_path / "parts"
+    data.mkdir()
+    rng = np.random.default_rng(1)
+    frames = [pd.DataFrame(rng.normal(size=(n, 3)), columns=list("abc")) for n in (120, 80, 60)]
+    for i, frame in enumerate(frames):
+        frame.to_parquet(data / f"p{i}.parquet")
+    table = pd.concat(frames, ignore_index=True)
+    det = AnomalyDetector(n_estimators=2, max_iter=3, random_state=0).fit(table)
+    det.save(tmp_path / "det")
+    out = tmp_path / "scores.csv"
+    _run(_cli_score, str(tmp_path / "det"), str(data), str(out))
+    scored = pd.read_csv(out).sort_values("id")
+    assert list(scored["id"]) == list(range(260))
+    np.testing.assert_allclose(scored["score"], det.decision_function(table), rtol=1e-5)
+    assert not list(tmp_path.glob(".scores.rank*"))

@@ -142,7 +142,7 @@ def test_files_that_do_not_fit_together_are_named(tmp_path, rng):
 
 def test_an_autoencoder_trains_on_streamed_files_like_on_the_table(folder):
     frame = pd.concat([pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))], ignore_index=True)
-    params = dict(kind="deep", latent_dim=2, max_iter=15, batch_size=32, random_state=0)
+    params = {"kind": "deep", "latent_dim": 2, "max_iter": 15, "batch_size": 32, "random_state": 0}
     streamed = AutoEncoder(**params).fit(TableFiles(folder, chunk_rows=64))
     in_memory = AutoEncoder(**params).fit(frame)
     assert streamed.budget_["training_rows"] + streamed.budget_["validation_rows"] == 900
@@ -157,7 +157,7 @@ def test_an_autoencoder_trains_on_streamed_files_like_on_the_table(folder):
 def test_a_streamed_run_resumes_exactly(folder, tmp_path, monkeypatch):
     from aekit.training.callbacks import Progress
 
-    params = dict(kind="deep", latent_dim=2, max_iter=3, batch_size=64, random_state=0)
+    params = {"kind": "deep", "latent_dim": 2, "max_iter": 3, "batch_size": 64, "random_state": 0}
     straight = AutoEncoder(**params, checkpoint_dir=str(tmp_path / "a")).fit(TableFiles(folder, chunk_rows=50))
     original = Progress.on_epoch_end
 
@@ -183,3 +183,29 @@ def test_cli_trains_streaming(folder, tmp_path, capsys):
     assert "(900, 6), streamed" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "run" / "config.json"), "--streaming", "--out", str(tmp_path / "x")]) == 2
     assert "give Parquet or CSV files" in capsys.readouterr().err
+
+
+def test_a_detector_fits_on_rows_sampled_from_streamed_files(tmp_path, rng, capsys):
+    from sklearn.metrics import roc_auc_score
+
+    from aekit import AnomalyDetector
+
+    d = tmp_path / "events"
+    d.mkdir()
+    for i in range(2):
+        df = _table(rng, 600, 600 * i).drop(columns=["row"])
+        outliers = rng.random(600) < 0.05
+        df.loc[outliers, "c"] += 6.0
+        df["is_outlier"] = outliers.astype(int)
+        df.to_parquet(d / f"p{i}.parquet", row_group_size=200)
+    files = TableFiles(d, label_column="is_outlier")
+    det = AnomalyDetector(random_state=0)
+    det.STREAM_FIT_ROWS = 500  # a sample, not every row
+    det.fit(files)
+    assert 400 < len(det.decision_scores_) < 600
+    frame = pd.concat([pd.read_parquet(p) for p in sorted(d.glob("*.parquet"))], ignore_index=True)
+    scores = det.decision_function(frame.drop(columns=["is_outlier"]))
+    assert roc_auc_score(frame["is_outlier"], scores) > 0.9
+    out = tmp_path / "det"
+    assert main(["detect", "fit", str(d), "--streaming", "--label-col", "is_outlier", "--out", str(out)]) == 0
+    assert "rows sampled from 1,200" in (out / "report.html").read_text()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..data.sources import load_source
+from ..data.sources import Source, load_source
+from ..data.table_files import TableFiles
 from ..estimators import AnomalyDetector
 from ..runs import fit_detection_run, score_to_file
+from ..training.distributed import shutdown, world
 from .common import data_help, label_column_for
 
 
@@ -23,12 +25,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dfit.add_argument("--contamination", type=float, default=0.1, help="expected outlier fraction (default: 0.1)")
     dfit.add_argument("--label-col", default=None, metavar="COL",
                       help="table column with known labels: left out of fitting, used for AUROC in the report")
+    dfit.add_argument("--streaming", action="store_true",
+                      help="DATA is a Parquet/CSV file, folder or glob too large to load: fit on rows sampled evenly "
+                      "from all of it (then score every row with 'aekit detect score')")
     dfit.add_argument("--overwrite", action="store_true", help="replace a finished run already in RUN_DIR")
     dfit.add_argument("--seed", type=int, default=0)
     dfit.add_argument("--device", default="auto")
     dscore = dsub.add_parser("score", help="score DATA with a fitted detector",
                              description="Score DATA with the detector in RUN_DIR, streaming in chunks, and write "
-                             "id, score, label (1 = outlier) and the top contributing features to FILE.")
+                             "id, score, label (1 = outlier) and the top contributing features to FILE. Under "
+                             "torchrun (torchrun --nproc-per-node N -m aekit detect score ...) each process scores "
+                             "its share of DATA's files and rank 0 joins the parts.")
     dscore.add_argument("run_dir", metavar="RUN_DIR")
     dscore.add_argument("data", metavar="DATA", help=data_help())
     dscore.add_argument("--out", required=True, metavar="FILE", help="output: .csv or .parquet")
@@ -42,7 +49,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.detect_command == "fit":
-        source = load_source(args.data, label_column=args.label_col)
+        if args.streaming:
+            files = TableFiles(args.data, label_column=args.label_col)
+            ids, frame, labels = files.sample(AnomalyDetector.STREAM_FIT_ROWS, seed=args.seed)
+            source = Source(name=f"{files.name} (rows sampled from {files.n_rows:,})", X=frame, y=labels, ids=ids)
+        else:
+            source = load_source(args.data, label_column=args.label_col)
         det = AnomalyDetector(contamination=args.contamination, random_state=args.seed, device=args.device)
         out = fit_detection_run(det, source, args.out, overwrite=args.overwrite, label_column=args.label_col)
         print(f"flagged {int(det.labels_.sum())} of {len(det.labels_)} rows (threshold {det.threshold_:.4g})",
@@ -55,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
     label_column, optional = label_column_for(args)
     rows = score_to_file(det, args.data, args.out, top=args.top, chunk_rows=args.chunk_rows,
                          label_column=label_column, label_optional=optional)
-    print(f"scored {rows} rows", file=sys.stderr)
-    print(args.out)
+    if world().is_main:
+        print(f"scored {rows} rows", file=sys.stderr)
+        print(args.out)
+    shutdown()
     return 0

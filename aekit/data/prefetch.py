@@ -44,7 +44,7 @@ def prefetched(items: Iterable[T], depth: int = 4) -> Iterator[T]:
                 if not offer(item):
                     return
             offer(_DONE)
-        except BaseException as exc:  # handed to the consumer, which raises it
+        except BaseException as exc:  # noqa: BLE001 -- handed to the consumer, which raises it
             offer(_Failure(exc))
 
     thread = threading.Thread(target=produce, name="aekit-prefetch", daemon=True)

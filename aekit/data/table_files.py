@@ -100,60 +100,67 @@ class TableFiles:
         return (f"TableFiles({self.path!r}: {self.n_rows:,} rows x {len(self.columns)} columns in {files} file(s), "
                 f"{len(self.units)} unit(s))")
 
-    def read(self, unit: Unit, rows: int | None = None) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
-        """``(global row ids, frame)`` chunks of ``unit`` in order; only its first ``rows`` rows if given."""
+    def read(self, unit: Unit, rows: int | None = None, *,
+             with_label: bool = False) -> Iterator[tuple[np.ndarray, pd.DataFrame]]:
+        """``(global row ids, frame)`` chunks of ``unit`` in order; only its first ``rows`` rows if given; the
+        label column (last) too with ``with_label``."""
         start, left = unit.start, unit.rows if rows is None else min(rows, unit.rows)
-        for frame in self._frames(unit, min(self.chunk_rows, max(left, 1))):
+        columns = self.columns + ([self.label_column] if with_label and self.label_column is not None else [])
+        for frame in self._frames(unit, min(self.chunk_rows, max(left, 1)), columns):
             if left <= 0:
                 return
             frame = frame.iloc[:left] if len(frame) > left else frame
             yield np.arange(start, start + len(frame), dtype=np.int64), frame.reset_index(drop=True)
             start, left = start + len(frame), left - len(frame)
 
-    def _frames(self, unit: Unit, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    def _frames(self, unit: Unit, chunk_rows: int, columns: list[str]) -> Iterator[pd.DataFrame]:
         try:
             if unit.kind == "parquet":
                 import pyarrow.parquet as pq
 
                 # Memory-mapped and opened per unit: an open reader keeps its decoded row group in Arrow's pool.
                 pf = pq.ParquetFile(unit.file, memory_map=True, pre_buffer=False)
-                for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group],
-                                             columns=self.columns, use_threads=False):
+                for batch in pf.iter_batches(batch_size=chunk_rows, row_groups=[unit.row_group], columns=columns,
+                                             use_threads=False):
                     yield batch.to_pandas()
             else:
                 sep = "," if unit.kind == "csv" else "\t"
-                with pd.read_csv(unit.file, sep=sep, usecols=self.columns, chunksize=chunk_rows) as reader:
+                with pd.read_csv(unit.file, sep=sep, usecols=columns, chunksize=chunk_rows) as reader:
                     for frame in reader:
-                        yield frame[self.columns]
+                        yield frame[columns]
         except (OSError, ValueError, pd.errors.ParserError) as exc:
             raise ValueError(f"cannot read {unit.file}: {exc}") from exc
 
-    def labels(self, unit: Unit, rows: int | None = None) -> np.ndarray | None:
-        """The label column of ``unit``'s first ``rows`` rows (None without a label column)."""
+    def _split_label(self, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray | None]:
         if self.label_column is None:
-            return None
-        if unit.kind == "parquet":
-            import pyarrow.parquet as pq
-
-            table = pq.ParquetFile(unit.file).read_row_group(unit.row_group, columns=[self.label_column])
-            values = table.column(0).to_numpy(zero_copy_only=False)
-        else:
-            values = pd.read_csv(unit.file, sep="," if unit.kind == "csv" else "\t", usecols=[self.label_column],
-                                 nrows=rows)[self.label_column].to_numpy()
-        return values[: rows if rows is not None else len(values)]
+            return frame, None
+        return frame.drop(columns=[self.label_column]), frame[self.label_column].to_numpy()
 
     def preview(self, rows: int) -> tuple[pd.DataFrame, np.ndarray | None]:
-        """About ``rows`` rows spread over every unit (the first rows of each), with their labels: for reports."""
+        """About ``rows`` rows from the start of every unit, with their labels: cheap, for a report's plots."""
         per_unit = max(1, -(-rows // len(self.units)))
-        frames, labels = [], []
+        frames = []
         for unit in self.units:
-            frames += [f for _, f in self.read(unit, per_unit)]
-            if self.label_column is not None:
-                labels.append(self.labels(unit, per_unit))
+            frames += [f for _, f in self.read(unit, per_unit, with_label=True)]
             if sum(len(f) for f in frames) >= rows:
                 break
-        frame = pd.concat(frames, ignore_index=True)
-        return frame, (np.concatenate(labels) if labels else None)
+        return self._split_label(pd.concat(frames, ignore_index=True))
+
+    def sample(self, rows: int, seed: int = 0) -> tuple[np.ndarray, pd.DataFrame, np.ndarray | None]:
+        """About ``rows`` rows drawn evenly from all the data (one pass; hashed row ids, so every process
+        agrees): ``(global row ids, frame, labels or None)``. What a detector learns from."""
+        keep = min(1.0, rows / self.n_rows)
+        ids, frames = [], []
+        for unit in self.units:
+            for chunk_ids, frame in self.read(unit, with_label=True):
+                picked = hashed_uniform(chunk_ids, 2 * seed + 2) < keep
+                if picked.any():
+                    ids.append(chunk_ids[picked])
+                    frames.append(frame[picked])
+        if not frames:
+            raise ValueError(f"a sample of {rows} row(s) of {self.path} came out empty; ask for more rows")
+        frame, labels = self._split_label(pd.concat(frames, ignore_index=True))
+        return np.concatenate(ids), frame, labels
 
     def survey(self, *, validation_share: float, sample_rows: int, seed: int) -> Survey:
         """Read everything once: the rows held out for validation, and a sample of about ``sample_rows`` of

@@ -39,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip, next_pow2
 from ..data.input import InputAdapter
 from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_dict
+from ..data.table_files import TableFiles
 from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder
 from .base import ModelEstimator, register_format, tensor
@@ -162,7 +163,15 @@ class AnomalyDetector(ModelEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None) -> AnomalyDetector:
-        """Fit on unlabelled data (``y`` is ignored), then score the training rows."""
+        """Fit on unlabelled data (``y`` is ignored), then score the training rows.
+
+        ``X`` may be :class:`~aekit.data.TableFiles` (tables larger than memory): the detector then learns from
+        ``STREAM_FIT_ROWS`` rows drawn evenly from all the files -- its members train on a few thousand rows
+        anyway, and the threshold is a quantile that 100,000 rows pin down -- and ``decision_scores_`` are
+        those rows' scores. Score every row with ``aekit detect score`` (streamed, split over processes).
+        """
+        if isinstance(X, TableFiles):
+            _, X, _ = X.sample(self.STREAM_FIT_ROWS, seed=check_random_state(self.random_state).randint(2**31 - 1))
         x = self._scaled(X, reset=True)
         if len(x) < 2:
             raise ValueError(f"AnomalyDetector needs at least 2 rows to fit; got n_samples = {len(x)}")
@@ -203,6 +212,7 @@ class AnomalyDetector(ModelEstimator):
     SCORE_PARTS = ("recon", "code")
     TRIM = 0.25  # fraction of highest-scoring rows left out of the second round
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
+    STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
 
     def _member_outputs(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each member's codes and per-row reconstruction errors on ``x``, from one encoder pass per member."""

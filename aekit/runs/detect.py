@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.chunks import ChunkWriter, iter_chunks
+from ..data.chunks import ChunkWriter, has_column, iter_chunks
 from ..data.sources import Source
+from ..data.table_files import TableFiles
 from ..estimators import AnomalyDetector
 from ..report import png_img_tag, score_histogram_png, write_report
+from ..training.distributed import barrier, world
 from .run_dir import prepare_run_dir, write_run_facts
 
 REPORT = "report.html"
@@ -58,13 +60,40 @@ def score_to_file(det: AnomalyDetector, data: str | os.PathLike, out: str | os.P
                   chunk_rows: int = 100_000, label_column: str | None = None, label_optional: bool = False) -> int:
     """Score ``data`` chunk by chunk into ``out`` (CSV/Parquet): id, score, label and the top features.
 
-    Memory is bounded by ``chunk_rows`` whatever the number of rows. Returns the number of rows written.
+    Memory is bounded by ``chunk_rows`` whatever the number of rows. Under ``torchrun`` each process scores its
+    share of the files' units and rank 0 joins the parts (rows grouped by process; ``id`` is each row's position
+    in the data). Returns the number of rows written (on rank 0).
     """
-    with ChunkWriter(out) as writer:
-        for ids, X in iter_chunks(data, chunk_rows, label_column=label_column, label_optional=label_optional):
-            scores = det.decision_function(X)
-            frame = pd.DataFrame({"id": ids, "score": scores, "label": (scores > det.threshold_).astype(np.int64)})
-            if top:
-                frame = pd.concat([frame, det.explain(X, top=top)], axis=1)
-            writer.write(frame)
-    return writer.rows
+    w = world()
+    if not w.active:
+        with ChunkWriter(out) as writer:
+            for ids, X in iter_chunks(data, chunk_rows, label_column=label_column, label_optional=label_optional):
+                writer.write(_scored(det, ids, X, top))
+        return writer.rows
+    if label_optional and label_column is not None and not has_column(data, label_column):
+        label_column = None
+    files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
+    out = Path(out)
+    part = lambda rank: out.with_name(f".{out.stem}.rank{rank}{out.suffix}")
+    with ChunkWriter(part(w.rank)) as writer:
+        for unit in files.units[w.rank :: w.size]:
+            for ids, X in files.read(unit):
+                writer.write(_scored(det, ids, X, top))
+    barrier()
+    rows = 0
+    if w.is_main:
+        with ChunkWriter(out) as joined:
+            for rank in range(w.size):
+                if part(rank).is_file():
+                    for _, frame in iter_chunks(part(rank), chunk_rows):
+                        joined.write(frame)
+                    part(rank).unlink()
+        rows = joined.rows
+    barrier()
+    return rows
+
+
+def _scored(det: AnomalyDetector, ids: np.ndarray, X: pd.DataFrame | np.ndarray, top: int) -> pd.DataFrame:
+    scores = det.decision_function(X)
+    frame = pd.DataFrame({"id": ids, "score": scores, "label": (scores > det.threshold_).astype(np.int64)})
+    return pd.concat([frame, det.explain(X, top=top)], axis=1) if top else frame

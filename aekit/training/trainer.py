@@ -20,8 +20,8 @@ import torch
 from torch import nn
 
 from ..data.batches import Batch
-from .adam import Adam
 from . import distributed
+from .adam import Adam
 from .callbacks import (
     Callback,
     Checkpoint,

@@ -149,3 +149,37 @@ def test_scoring_splits_files_between_processes_and_rank_0_joins_them(tmp_path):
     assert list(scored["id"]) == list(range(260))
     np.testing.assert_allclose(scored["score"], det.decision_function(table), rtol=1e-5)
     assert not list(tmp_path.glob(".scores.rank*"))
+
+
+def _one_rank_vanishes(rank: int, data: str, out: str) -> None:
+    import contextlib
+    import io
+
+    from aekit.cli import main
+    from aekit.training.callbacks import Progress
+
+    original = Progress.on_epoch_end
+
+    def vanish(self, trainer, state, row):
+        original(self, trainer, state, row)
+        if rank == 1 and row["epoch"] == 1:
+            os._exit(0)  # killed without a word, as by the OOM killer
+
+    Progress.on_epoch_end = vanish
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["train", data, "--streaming", "--epochs", "5", "--out", out, "-q"])
+    with open(f"{out}.rank{rank}.exit", "w") as fh:
+        fh.write(f"{code}\n{err.getvalue()}")
+
+
+def test_a_rank_that_dies_makes_the_others_stop_with_a_message(tmp_path):
+    data = tmp_path / "t.parquet"
+    pd.DataFrame(np.random.default_rng(0).normal(size=(300, 4)), columns=list("abcd")).to_parquet(data)
+    out = tmp_path / "run"
+    _run(_one_rank_vanishes, str(data), str(out))
+    code, message = (tmp_path / "run.rank0.exit").read_text().split("\n", 1)
+    assert code == "1"
+    assert "rank 0 of 2" in message and "another process of this job has probably died" in message
+    assert "--resume" in message and "Traceback" not in message
+    assert (out / "checkpoint.safetensors").is_file()  # epoch 1 was saved: the run can be resumed

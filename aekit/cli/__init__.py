@@ -14,6 +14,7 @@ import warnings
 
 from .. import __version__
 from . import apply, cluster, detect, impute, info, train
+from ..training.distributed import PeerLost
 from .common import USER_ERRORS
 
 SUBCOMMANDS = (train, apply, cluster, detect, impute, info)
@@ -56,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"aekit: error: {exc}", file=sys.stderr)
         return 2
+    except PeerLost as exc:
+        print(f"aekit: error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("aekit: interrupted; a run can continue with 'aekit train DATA --out RUN_DIR --resume'", file=sys.stderr)
         return 130

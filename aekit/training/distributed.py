@@ -12,6 +12,8 @@ another rank has died; ``torchrun`` also stops the other ranks when one exits wi
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,6 +21,24 @@ import torch
 import torch.distributed as dist
 
 DEFAULT_TIMEOUT_S = 1800
+
+
+class PeerLost(RuntimeError):
+    """A collective operation failed: usually another process of the job died or stopped answering."""
+
+
+@contextmanager
+def collective(what: str) -> Iterator[None]:
+    """Turn the backend's low-level failure of ``what`` into :class:`PeerLost`, naming this rank."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if isinstance(exc, PeerLost) or not (dist.is_available() and dist.is_initialized()):
+            raise
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PeerLost(f"rank {dist.get_rank()} of {dist.get_world_size()}: {what} failed ({first_line}); another "
+                       "process of this job has probably died or hangs -- see its output. A run with a checkpoint "
+                       "continues with --resume") from exc
 
 
 @dataclass(frozen=True)
@@ -85,7 +105,8 @@ def all_sum(values: torch.Tensor) -> torch.Tensor:
     if not world().active:
         return values
     buf = values.detach().to(_device_for_collectives(), torch.float64).clone()
-    dist.all_reduce(buf, op=dist.ReduceOp.SUM)
+    with collective("summing losses over ranks"):
+        dist.all_reduce(buf, op=dist.ReduceOp.SUM)
     return buf.to(values.device)
 
 
@@ -94,7 +115,8 @@ def same_on_all_ranks(value: int) -> int:
     if not world().active:
         return value
     buf = torch.tensor([value], dtype=torch.int64, device=_device_for_collectives())
-    dist.broadcast(buf, src=0)
+    with collective("sharing the seed"):
+        dist.broadcast(buf, src=0)
     return int(buf.item())
 
 
@@ -105,17 +127,23 @@ def gather_bytes(data: torch.Tensor) -> list[torch.Tensor]:
         return [data]
     local = data.to(_device_for_collectives())
     parts = [torch.empty_like(local) for _ in range(w.size)]
-    dist.all_gather(parts, local)
+    with collective("gathering random states for the checkpoint"):
+        dist.all_gather(parts, local)
     return [p.cpu() for p in parts]
 
 
 def barrier() -> None:
     if world().active:
-        dist.barrier()
+        with collective("waiting for the other ranks"):
+            dist.barrier()
 
 
 def shutdown() -> None:
-    """Leave the process group cleanly (all ranks first meet, so none exits while another still talks)."""
+    """Leave the process group cleanly (all ranks first meet, so none exits while another still talks); quietly
+    when another rank is already gone."""
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        try:
+            dist.barrier()
+        except RuntimeError:
+            pass  # a rank is gone: the error that matters was reported where it happened
         dist.destroy_process_group()

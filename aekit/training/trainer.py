@@ -183,7 +183,11 @@ class Trainer:
                 with autocast(dtype, self.device):
                     terms = step_module(batch.to(self.device)) if w.active else model.loss(batch.to(self.device))
                 state.optimizer.zero_grad(set_to_none=True)
-                terms["total"].backward()
+                if w.active:
+                    with distributed.collective("averaging gradients (DistributedDataParallel)"):
+                        terms["total"].backward()
+                else:
+                    terms["total"].backward()
                 state.optimizer.step()
                 for name, value in terms.items():
                     sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)

@@ -8,5 +8,7 @@ from .cluster import Clusterer
 from .encoder import Encoder
 from .imputer import Imputer
 from .presets import KINDS
+from .recommender import Recommender
 
-__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "Imputer", "ModelEstimator", "load"]
+__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Encoder", "Imputer", "ModelEstimator", "Recommender",
+           "load"]

@@ -2,6 +2,7 @@
 
 * ``mlp``: fully connected layers (basic, deep and stacked autoencoders; any input flattened).
 * ``conv``: stride-2 convolutions for images ``(C, H, W)`` of any size.
+* ``bag``: ``mlp`` over rows scaled to unit length, for bags of items (recommendation).
 
 ``build(input_shape, latent_dim, config)`` returns ``(encoder, decoder)``; the encoder exposes ``out_dim``, the
 width of the features the bottleneck reads.
@@ -16,7 +17,7 @@ from torch import nn
 
 from ..registry import Registry
 from .conv import ConvDecoder, ConvEncoder
-from .mlp import MLPDecoder, MLPEncoder
+from .mlp import BagEncoder, MLPDecoder, MLPEncoder
 
 ENCODERS: Registry[type] = Registry("encoder")
 
@@ -34,6 +35,15 @@ class MLPFamily:
         hidden = tuple(int(h) for h in config.hidden)
         return (MLPEncoder(d, hidden, config.activation),
                 MLPDecoder(latent_dim, hidden, d, config.activation))
+
+
+@ENCODERS.register("bag")
+class BagFamily(MLPFamily):
+    @staticmethod
+    def build(input_shape: tuple[int, ...], latent_dim: int, config: MLPFamily.Config) -> tuple[nn.Module, nn.Module]:
+        d = math.prod(input_shape)
+        hidden = tuple(int(h) for h in config.hidden)
+        return (BagEncoder(d, hidden, config.activation), MLPDecoder(latent_dim, hidden, d, config.activation))
 
 
 @ENCODERS.register("conv")

@@ -8,6 +8,7 @@ greedy layer-wise pre-training can train them one at a time.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .activations import make_activation
@@ -28,6 +29,14 @@ class MLPEncoder(nn.Module):
         for layer in self.layers:
             h = self.act(layer(h))
         return h  # (B, H_last)
+
+
+class BagEncoder(MLPEncoder):
+    """An :class:`MLPEncoder` over the input row scaled to unit length: a bag of items (a user's history) reads
+    the same whether the user has 5 items or 500, as in Mult-VAE (Liang et al., 2018)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.normalize(x.flatten(1), dim=1))
 
 
 class MLPDecoder(nn.Module):

@@ -1,0 +1,400 @@
+"""``Recommender``: Mult-VAE and Mult-DAE (Liang et al., 2018, https://arxiv.org/abs/1802.05814) on user-item logs.
+
+Why this shape: a user's history is read as a bag of items; the autoencoder encodes it (a bag encoder: the row
+scaled to unit length, then ``tanh`` layers), and decodes one softmax over all items (the multinomial
+likelihood), so the items compete for probability and the unseen ones with the most of it are the
+recommendations. The output biases start at the log of each item's popularity. Training drops a share of each history at random (the ``masking`` corruption): the model learns
+to find the items a user has *not* shown it. Mult-VAE adds a Gaussian code whose KL weight rises from 0 to
+``beta`` over training (KL annealing); Mult-DAE keeps a deterministic code. Both are the composed model of every
+other estimator, trained by the same Trainer on sparse rows (never the whole matrix dense).
+
+A share of users (``validation_fraction``) is held out of training; each epoch ranks the items of 80% of each of
+their histories against the other 20% (NDCG@100, the paper's protocol) and the epoch that ranks best is kept.
+New users need no retraining: their histories are encoded as they are ("fold-in").
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .._utils import clip, next_pow2
+from ..data.interactions import read_interactions
+from ..data.sparse_rows import SparseRows
+from ..metrics import ndcg_at_k
+from ..models import AutoEncoderModel, ModelConfig
+from ..models.flops import forward_macs
+from ..training import Callback, LinearRamp, Trainer, TrainConfig, epochs_for_steps, resolve_device
+from ..training.callbacks import snapshot
+from ..training.precision import training_dtype
+from ..training.threads import threads_for
+from .base import ModelEstimator, register_format, tensor
+
+#: Gradient steps a default run aims for (epochs are rounded, 20 to 300).
+TARGET_STEPS = 3000
+#: Items ranked when choosing the best epoch on validation users.
+VALIDATION_K = 100
+
+
+@register_format
+class Recommender(ModelEstimator):
+    """Recommend items to users from their histories with a multinomial autoencoder (Mult-VAE / Mult-DAE).
+
+    Parameters
+    ----------
+    kind : {"mult-vae", "mult-dae"}, default="mult-vae"
+    user_col, item_col : str, default="user", "item"
+        Columns of the interactions table.
+    rating_col : str, optional
+        A rating column: with ``min_rating``, only rows rated at least that count (implicit feedback); alone, each
+        interaction is weighed by its rating.
+    min_rating : float, optional
+    hidden_dim, latent_dim : int, default=600, 200
+        The paper's ``[items -> 600 -> 200 -> 600 -> items]``.
+    dropout : float, default=0.5
+        Share of each history hidden from the encoder at every step.
+    beta : float, default=0.2
+        Mult-VAE's KL weight at the end of annealing (0 -> ``beta`` linearly over the planned steps).
+    weight_decay : float, default=0.0
+    max_iter, batch_size : int, optional
+        Epochs and users per step; ``None`` sizes them to the data (about 3,000 steps, batches of 32 to 512).
+    learning_rate : float, default=1e-3
+    validation_fraction : float, default=0.1
+        Users held out to pick the best epoch by NDCG@100 (0: keep the last epoch).
+    n_iter_no_change : int, default=20
+        Epochs without a better validation NDCG before training stops.
+    unknown_items : {"ignore", "error"}, default="ignore"
+        Items in a history given later that the model was not fitted on: dropped with a warning that counts
+        them, or refused.
+    device : str, default="auto"
+    random_state : int, RandomState or None
+    verbose : int, default=0
+
+    Attributes
+    ----------
+    item_ids_, user_ids_ : ndarray
+        The fitted items (the columns of every score matrix) and the users seen in fit.
+    model_ : AutoEncoderModel
+    history_ : list of dict
+        Per-epoch training loss terms and ``val_ndcg@100``.
+    best_epoch_, validation_ndcg_ : int, float
+
+    Examples
+    --------
+    >>> rec = Recommender(user_col="user_id", item_col="movie_id", rating_col="rating", min_rating=4)  # doctest: +SKIP
+    >>> rec.fit(ratings).recommend([1, 2], k=10)                                                  # doctest: +SKIP
+    """
+
+    FORMAT = "aekit.recommender/1"
+
+    _parameter_constraints: dict = {
+        "kind": [StrOptions({"mult-vae", "mult-dae"})],
+        "user_col": [str],
+        "item_col": [str],
+        "rating_col": [str, None],
+        "min_rating": [Real, None],
+        "hidden_dim": [Interval(Integral, 1, None, closed="left")],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "unknown_items": [StrOptions({"ignore", "error"})],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, kind: str = "mult-vae", *, user_col: str = "user", item_col: str = "item",
+                 rating_col: str | None = None, min_rating: float | None = None, hidden_dim: int = 600,
+                 latent_dim: int = 200, dropout: float = 0.5, beta: float = 0.2, weight_decay: float = 0.0,
+                 max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
+                 validation_fraction: float = 0.1, n_iter_no_change: int = 20, unknown_items: str = "ignore",
+                 device: str = "auto", random_state: int | np.random.RandomState | None = None,
+                 verbose: int = 0) -> None:
+        self.kind = kind
+        self.user_col = user_col
+        self.item_col = item_col
+        self.rating_col = rating_col
+        self.min_rating = min_rating
+        self.hidden_dim = hidden_dim
+        self.latent_dim = latent_dim
+        self.dropout = dropout
+        self.beta = beta
+        self.weight_decay = weight_decay
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.unknown_items = unknown_items
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------------------------------------ fit
+    def _model_config(self, n_items: int) -> ModelConfig:
+        vae = self.kind == "mult-vae"
+        return ModelConfig(
+            input_shape=(n_items,), latent_dim=self.latent_dim,
+            encoder={"name": "bag", "hidden": [self.hidden_dim], "activation": "tanh"},
+            bottleneck={"name": "gaussian", "beta": float(self.beta)} if vae else {"name": "deterministic"},
+            likelihood={"name": "multinomial"},
+            corruption={"name": "masking", "level": float(self.dropout)} if self.dropout > 0 else None,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: object, y: object = None, *, validation: object = None) -> Recommender:
+        """Learn from interactions: a DataFrame or CSV/Parquet path with user and item columns, or a SciPy sparse
+        users x items matrix (items are its columns, in order). ``y`` is ignored.
+
+        ``validation``: interactions of other users (same layout) to choose the best epoch on, instead of holding
+        out ``validation_fraction`` of ``X``'s users; their items outside ``X``'s are ignored."""
+        data = read_interactions(X, user_col=self.user_col, item_col=self.item_col, rating_col=self.rating_col,
+                                 min_rating=self.min_rating)
+        active = np.flatnonzero(data.matrix.getnnz(axis=1) > 0)
+        if len(active) < 2:
+            raise ValueError(f"a recommender needs the histories of at least 2 users; got {len(active)} with items")
+        self.item_ids_, self.user_ids_, self.histories_ = data.item_ids, data.user_ids, data.matrix
+        self.n_features_in_ = len(self.item_ids_)
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        seed = int(rng.integers(2**31 - 1))
+        if validation is not None:
+            held = read_interactions(validation, user_col=self.user_col, item_col=self.item_col,
+                                     rating_col=self.rating_col, min_rating=self.min_rating, item_ids=self.item_ids_)
+            train, validation = SparseRows(data.matrix[active]), _fold_in_split(held.matrix, rng)
+        else:
+            n_val = int(len(active) * self.validation_fraction) if len(active) >= 20 else 0
+            order = rng.permutation(active)
+            train = SparseRows(data.matrix[np.sort(order[n_val:])])
+            validation = _fold_in_split(data.matrix[np.sort(order[:n_val])], rng) if n_val else None
+
+        self.config_ = self._model_config(len(self.item_ids_))
+        self.device_ = resolve_device(self.device)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.model_ = AutoEncoderModel(self.config_)
+        _start_from_popularity(self.model_, train.matrix)
+        batch = self.batch_size or clip(next_pow2(len(train) / 16), 32, 512)
+        epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(train), batch, 20, 300)
+        macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape)) * batch
+        callbacks: list[Callback] = []
+        if self.kind == "mult-vae":
+            callbacks.append(LinearRamp(self.model_.bottleneck, "beta", 0.0, float(self.beta),
+                                        epochs * train.batches_per_epoch(batch)))
+        best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
+        callbacks += [best] if best else []
+        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
+                             weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False, seed=seed,
+                             verbose=int(self.verbose), progress_label="recommender", num_threads=threads_for(macs),
+                             precision=str(training_dtype("auto", self.device_, macs)).removeprefix("torch."))
+        result = Trainer(self.model_, config, self.device_, callbacks=callbacks).fit(train)
+        self.history_ = result.history
+        self.n_iter_ = result.epochs_run
+        self.stop_reason_ = result.stop_reason
+        self.train_seconds_ = result.seconds
+        self.best_epoch_ = best.best_epoch if best else self.n_iter_
+        self.validation_ndcg_ = best.best if best else float("nan")
+        self.model_.eval()
+        return self
+
+    # ------------------------------------------------------------------------------------------- predict
+    def _histories(self, users_or_histories: object) -> tuple[np.ndarray, sp.csr_matrix]:
+        """``(user labels, histories as rows over the fitted items)`` for known user ids, a table of (possibly
+        new) users' interactions, a ``{user: [items]}`` dict or a sparse matrix."""
+        check_is_fitted(self)
+        given = users_or_histories
+        if isinstance(given, dict):
+            given = pd.DataFrame([(u, i) for u, items in given.items() for i in items],
+                                 columns=[self.user_col, self.item_col])
+        if isinstance(given, pd.DataFrame) and self.item_col in given.columns or sp.issparse(given) or \
+                isinstance(given, (str, Path)):
+            rating = self.rating_col if isinstance(given, pd.DataFrame) and self.rating_col in given.columns else None
+            data = read_interactions(given, user_col=self.user_col, item_col=self.item_col, rating_col=rating,
+                                     min_rating=self.min_rating if rating else None, item_ids=self.item_ids_,
+                                     unknown_items=self.unknown_items)
+            labels, rows = data.user_ids, data.matrix
+        else:
+            labels = np.asarray(given[self.user_col] if isinstance(given, pd.DataFrame) else given).ravel()
+            index = pd.Index(self.user_ids_).get_indexer(labels)
+            if (index < 0).any():
+                unknown = ", ".join(map(repr, labels[index < 0][:3]))
+                raise ValueError(f"{int((index < 0).sum())} user(s) were not seen in fit ({unknown}); pass their "
+                                 f"histories instead (a table with {self.user_col!r} and {self.item_col!r} columns)")
+            rows = self.histories_[index]
+        empty = rows.getnnz(axis=1) == 0
+        if empty.any():
+            names = ", ".join(map(repr, labels[empty][:3]))
+            raise ValueError(f"{int(empty.sum())} user(s) have an empty history ({names}); a recommendation needs at "
+                             "least one known item")
+        return labels, rows
+
+    @torch.no_grad()
+    def _batches(self, rows: sp.csr_matrix, batch_size: int = 1024):
+        self.model_.eval()
+        source = SparseRows(rows)
+        for start, batch in zip(range(0, len(source), batch_size), source.sequential(batch_size)):
+            yield start, self.model_.reconstruct(batch.x.to(self.device_)).cpu().numpy()
+
+    def predict_scores(self, histories: object) -> np.ndarray:
+        """``(n_users, n_items)`` probabilities of every fitted item (columns in ``item_ids_`` order); rows follow
+        the users as given (known ids), sorted user ids (tables) or the rows of a sparse matrix."""
+        _, rows = self._histories(histories)
+        return np.concatenate([scores for _, scores in self._batches(rows)])
+
+    def recommend(self, users_or_histories: object, k: int = 10, exclude_seen: bool = True) -> pd.DataFrame:
+        """The ``k`` most likely items per user: known user ids, or histories of new users (a table of user,
+        item rows, a ``{user: [items]}`` dict or a sparse matrix) folded in without retraining.
+
+        Returns a DataFrame with ``user``, ``rank`` (1 = best), ``item`` and ``score`` (probability)."""
+        if not isinstance(k, Integral) or k < 1:
+            raise ValueError(f"k must be a positive whole number, got {k!r}")
+        labels, rows = self._histories(users_or_histories)
+        k = min(int(k), len(self.item_ids_))
+        frames = []
+        for start, scores in self._batches(rows):
+            if exclude_seen:
+                seen = rows[start : start + len(scores)]
+                scores[seen.nonzero()] = -np.inf
+            top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            frames.append(pd.DataFrame({
+                "user": np.repeat(labels[start : start + len(scores)], k),
+                "rank": np.tile(np.arange(1, k + 1), len(scores)),
+                "item": self.item_ids_[top.ravel()],
+                "score": np.take_along_axis(scores, top, axis=1).ravel(),
+            }))
+        out = pd.concat(frames, ignore_index=True)
+        return out[np.isfinite(out["score"])].reset_index(drop=True)
+
+    def similar_items(self, item: object, k: int = 10) -> pd.DataFrame:
+        """Items whose output embeddings (the decoder's last layer) are closest in cosine to ``item``'s."""
+        check_is_fitted(self)
+        index = pd.Index(self.item_ids_).get_indexer([item])[0]
+        if index < 0:
+            raise ValueError(f"item {item!r} was not seen in fit")
+        emb = self.model_.decoder.layers[-1].weight.detach().cpu().numpy().astype(np.float64)
+        emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        sim = emb @ emb[index]
+        sim[index] = -np.inf
+        top = np.argsort(-sim, kind="stable")[: min(k, len(sim) - 1)]
+        return pd.DataFrame({"item": self.item_ids_[top], "similarity": sim[top]})
+
+    # -------------------------------------------------------------------------------------- persist
+    def _state(self) -> dict[str, Any]:
+        h = self.histories_
+        tensors = {f"model.{k}": v for k, v in self.model_.state_dict().items()}
+        tensors.update({"histories.indptr": tensor(h.indptr.astype(np.int64)),
+                        "histories.indices": tensor(h.indices.astype(np.int64)), "histories.data": tensor(h.data)})
+        return {"config": {"model": self.config_.to_dict(), "n_iter": self.n_iter_, "stop_reason": self.stop_reason_,
+                           "best_epoch": self.best_epoch_,
+                           "validation_ndcg": None if math.isnan(self.validation_ndcg_) else self.validation_ndcg_},
+                "tensors": tensors,
+                "preprocess": {"item_ids": _plain(self.item_ids_), "user_ids": _plain(self.user_ids_)},
+                "history": self.history_}
+
+    def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
+        fitted, tensors = saved["config"]["fitted"], saved["state_dict"]
+        self.config_ = ModelConfig.from_dict(fitted["model"])
+        self.model_ = AutoEncoderModel(self.config_)
+        self.model_.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        self.device_ = resolve_device(device)
+        self.model_.to(self.device_).eval()
+        self.item_ids_ = np.asarray(saved["preprocess"]["item_ids"])
+        self.user_ids_ = np.asarray(saved["preprocess"]["user_ids"])
+        self.histories_ = sp.csr_matrix(
+            (tensors["histories.data"].numpy(), tensors["histories.indices"].numpy(),
+             tensors["histories.indptr"].numpy()), shape=(len(self.user_ids_), len(self.item_ids_)))
+        self.history_ = saved["history"]
+        self.n_iter_, self.stop_reason_, self.best_epoch_ = fitted["n_iter"], fitted["stop_reason"], fitted["best_epoch"]
+        self.validation_ndcg_ = fitted["validation_ndcg"] if fitted["validation_ndcg"] is not None else float("nan")
+
+    @classmethod
+    def describe(cls, config: dict) -> dict[str, Any]:
+        fitted = config.get("fitted", {})
+        return {**super().describe(config), "kind": config.get("params", {}).get("kind"),
+                "items": fitted.get("n_features_in"), "epochs run": fitted.get("n_iter"),
+                "best epoch": fitted.get("best_epoch"), "validation NDCG@100": fitted.get("validation_ndcg")}
+
+
+@torch.no_grad()
+def _start_from_popularity(model: AutoEncoderModel, matrix: sp.csr_matrix) -> None:
+    """Set the output layer's biases to the log of each item's count, so the untrained model already ranks by
+    popularity and training learns each user's departure from it. On MovieLens-100K validation users this raised
+    Mult-VAE's NDCG@100 from 0.426 to 0.434 (two splits, BENCHMARKS.md); the biases are otherwise learned from
+    zero while every softmax logit competes."""
+    counts = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    bias = np.log1p(counts)
+    model.decoder.layers[-1].bias.copy_(torch.from_numpy(bias - bias.mean()).float())
+
+
+def _plain(ids: np.ndarray) -> list:
+    """Ids as JSON values (NumPy scalars become Python ones)."""
+    return [v.item() if isinstance(v, np.generic) else v for v in ids]
+
+
+def _fold_in_split(matrix: sp.csr_matrix, rng: np.random.Generator,
+                   share: float = 0.2) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Each user's items split at random: ``(fold-in rows, held-out rows)``, about ``share`` held out (at least
+    one where the user has two or more items)."""
+    fold, held = matrix.tolil(copy=True), sp.lil_matrix(matrix.shape, dtype=np.float32)
+    for u in range(matrix.shape[0]):
+        items = matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]]
+        if len(items) < 2:
+            continue
+        out = rng.choice(items, size=max(1, int(round(share * len(items)))), replace=False)
+        for i in out:
+            held[u, i] = 1.0
+            fold[u, i] = 0.0
+    fold = fold.tocsr()
+    fold.eliminate_zeros()
+    return fold, held.tocsr()
+
+
+class _BestRanking(Callback):
+    """After every epoch, NDCG@100 of the held-out users' hidden items; keeps the best epoch's weights, stops
+    after ``patience`` epochs without a better one, and ends with them."""
+
+    def __init__(self, validation: tuple[sp.csr_matrix, sp.csr_matrix], device: torch.device, patience: int) -> None:
+        self.fold_in, self.held_out = validation
+        keep = (self.fold_in.getnnz(axis=1) > 0) & (self.held_out.getnnz(axis=1) > 0)
+        self.fold_in, self.held_out = self.fold_in[keep], self.held_out[keep]
+        self.device, self.patience = device, patience
+        self.best, self.best_epoch, self.wait, self.weights = -math.inf, 0, 0, None
+
+    @torch.no_grad()
+    def on_epoch_end(self, trainer: Trainer, state, row: dict[str, float]) -> None:
+        model = state.model
+        model.eval()
+        scores = np.concatenate([model.decoder_params(model.encode(b.x.to(self.device))).float().cpu().numpy()
+                                 for b in SparseRows(self.fold_in).sequential(1024)])
+        scores[self.fold_in.nonzero()] = -np.inf
+        ndcg = float(np.nanmean(ndcg_at_k(scores, self.held_out, VALIDATION_K)))
+        row[f"val_ndcg@{VALIDATION_K}"] = ndcg
+        if ndcg > self.best:
+            self.best, self.best_epoch, self.wait, self.weights = ndcg, int(row["epoch"]), 0, snapshot(model)
+        else:
+            self.wait += 1
+            if self.wait >= self.patience and not state.stop_reason:
+                state.stop_reason = f"no better validation NDCG@{VALIDATION_K} for {self.patience} epochs"
+
+    def on_fit_end(self, trainer: Trainer, state) -> None:
+        if self.weights is not None:
+            state.model.load_state_dict(self.weights)
+
+
+__all__ = ["Recommender"]

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip, next_pow2
 from ..data.interactions import read_interactions
 from ..data.sparse_rows import SparseRows
-from ..metrics import ndcg_at_k
+from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
 from ..models.flops import forward_macs
 from ..training import Callback, LinearRamp, Trainer, TrainConfig, epochs_for_steps, resolve_device
@@ -89,6 +89,8 @@ class Recommender(ModelEstimator):
     history_ : list of dict
         Per-epoch training loss terms and ``val_ndcg@100``.
     best_epoch_, validation_ndcg_ : int, float
+    validation_metrics_ : dict
+        NDCG@100, Recall@20 and Recall@50 of the validation users at the best epoch (empty without them).
 
     Examples
     --------
@@ -210,6 +212,7 @@ class Recommender(ModelEstimator):
         self.train_seconds_ = result.seconds
         self.best_epoch_ = best.best_epoch if best else self.n_iter_
         self.validation_ndcg_ = best.best if best else float("nan")
+        self.validation_metrics_ = best.metrics(self.model_) if best else {}
         self.model_.eval()
         return self
 
@@ -301,7 +304,7 @@ class Recommender(ModelEstimator):
         tensors.update({"histories.indptr": tensor(h.indptr.astype(np.int64)),
                         "histories.indices": tensor(h.indices.astype(np.int64)), "histories.data": tensor(h.data)})
         return {"config": {"model": self.config_.to_dict(), "n_iter": self.n_iter_, "stop_reason": self.stop_reason_,
-                           "best_epoch": self.best_epoch_,
+                           "best_epoch": self.best_epoch_, "validation_metrics": self.validation_metrics_,
                            "validation_ndcg": None if math.isnan(self.validation_ndcg_) else self.validation_ndcg_},
                 "tensors": tensors,
                 "preprocess": {"item_ids": _plain(self.item_ids_), "user_ids": _plain(self.user_ids_)},
@@ -322,6 +325,7 @@ class Recommender(ModelEstimator):
         self.history_ = saved["history"]
         self.n_iter_, self.stop_reason_, self.best_epoch_ = fitted["n_iter"], fitted["stop_reason"], fitted["best_epoch"]
         self.validation_ndcg_ = fitted["validation_ndcg"] if fitted["validation_ndcg"] is not None else float("nan")
+        self.validation_metrics_ = dict(fitted["validation_metrics"])
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:
@@ -377,13 +381,24 @@ class _BestRanking(Callback):
         self.best, self.best_epoch, self.wait, self.weights = -math.inf, 0, 0, None
 
     @torch.no_grad()
-    def on_epoch_end(self, trainer: Trainer, state, row: dict[str, float]) -> None:
-        model = state.model
+    def _scores(self, model: AutoEncoderModel) -> np.ndarray:
         model.eval()
         scores = np.concatenate([model.decoder_params(model.encode(b.x.to(self.device))).float().cpu().numpy()
                                  for b in SparseRows(self.fold_in).sequential(1024)])
         scores[self.fold_in.nonzero()] = -np.inf
-        ndcg = float(np.nanmean(ndcg_at_k(scores, self.held_out, VALIDATION_K)))
+        return scores
+
+    def metrics(self, model: AutoEncoderModel) -> dict[str, float]:
+        """NDCG@100, Recall@20 and Recall@50 of the validation users with ``model`` as it is."""
+        scores = self._scores(model)
+        return {"users": int(self.fold_in.shape[0]),
+                "NDCG@100": float(np.nanmean(ndcg_at_k(scores, self.held_out, 100))),
+                "Recall@20": float(np.nanmean(recall_at_k(scores, self.held_out, 20))),
+                "Recall@50": float(np.nanmean(recall_at_k(scores, self.held_out, 50)))}
+
+    def on_epoch_end(self, trainer: Trainer, state, row: dict[str, float]) -> None:
+        model = state.model
+        ndcg = float(np.nanmean(ndcg_at_k(self._scores(model), self.held_out, VALIDATION_K)))
         row[f"val_ndcg@{VALIDATION_K}"] = ndcg
         if ndcg > self.best:
             self.best, self.best_epoch, self.wait, self.weights = ndcg, int(row["epoch"]), 0, snapshot(model)

@@ -1,0 +1,155 @@
+"""Recommender: learns who likes what from a log, folds in new users, ranks unseen items, explains by item
+similarity; ranking metrics match hand-computed values; errors say what to do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+from aekit import Recommender, load
+from aekit.cli import main
+from aekit.data.sparse_rows import SparseRows
+from aekit.metrics import ndcg_at_k, recall_at_k
+from aekit.models.likelihood import MultinomialLikelihood
+
+FAST = {"max_iter": 30, "hidden_dim": 32, "latent_dim": 8, "batch_size": 32, "random_state": 0}
+
+
+@pytest.fixture(scope="module")
+def log() -> pd.DataFrame:
+    """240 users in two tastes: 'a' users take about 6 of items a0..a14, 'b' users of b0..b14; ratings 1-5, and
+    only ratings >= 4 are real interest."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for u in range(240):
+        taste = "a" if u % 2 == 0 else "b"
+        for i in rng.choice(15, size=6, replace=False):
+            rows.append((f"u{u}", f"{taste}{i}", int(rng.integers(4, 6))))
+        other = "b" if taste == "a" else "a"
+        rows.append((f"u{u}", f"{other}{int(rng.integers(15))}", 1))  # disliked: filtered out by min_rating
+    return pd.DataFrame(rows, columns=["user", "item", "rating"])
+
+
+@pytest.fixture(scope="module")
+def fitted(log) -> Recommender:
+    return Recommender(rating_col="rating", min_rating=4, **FAST).fit(log)
+
+
+def test_it_recommends_from_the_users_own_taste(fitted):
+    recs = fitted.recommend({"new-a": ["a0", "a1", "a2"], "new-b": ["b3", "b4"]}, k=5)
+    assert list(recs.columns) == ["user", "rank", "item", "score"]
+    for user, taste in (("new-a", "a"), ("new-b", "b")):
+        top = recs[recs["user"] == user]
+        assert list(top["rank"]) == [1, 2, 3, 4, 5]
+        assert all(item.startswith(taste) for item in top["item"]), top
+        assert not set(top["item"]) & {"a0", "a1", "a2", "b3", "b4"}  # seen items are not recommended
+        assert top["score"].is_monotonic_decreasing
+    # A held-out item is one of the ~9 unseen items of the user's taste: ranking those first (in any order) scores
+    # about 0.45, a random ranking of all unseen items about 0.3.
+    assert fitted.validation_metrics_["NDCG@100"] > 0.4 and fitted.best_epoch_ >= 1
+
+
+def test_a_known_user_and_the_same_history_folded_in_score_alike(fitted, log):
+    history = log[(log["user"] == "u4") & (log["rating"] >= 4)]
+    folded = fitted.predict_scores(history.assign(user="someone new"))
+    known = fitted.predict_scores(["u4"])
+    np.testing.assert_allclose(folded, known, rtol=1e-5)
+    assert known.shape == (1, len(fitted.item_ids_)) and abs(known.sum() - 1) < 1e-4
+    assert sorted(fitted.item_ids_) == list(fitted.item_ids_) and len(fitted.item_ids_) == 30
+
+
+def test_a_sparse_matrix_in_gives_scores_in_its_column_order(rng):
+    m = sp.random(60, 12, density=0.3, format="csr", random_state=0)
+    m.data[:] = 1
+    rec = Recommender(kind="mult-dae", validation_fraction=0, **FAST).fit(m)
+    assert list(rec.item_ids_) == list(range(12)) and rec.best_epoch_ == rec.n_iter_ == 30
+    assert rec.predict_scores(m[:5]).shape == (5, 12)
+    with pytest.raises(ValueError, match="13 columns but the model knows 12 items"):
+        rec.predict_scores(sp.csr_matrix((2, 13)))
+
+
+def test_similar_items_come_from_the_same_taste(log):
+    # Trained past the epoch the validation users favour: output embeddings need longer than the ranking.
+    rec = Recommender(rating_col="rating", min_rating=4, validation_fraction=0, **{**FAST, "max_iter": 60}).fit(log)
+    similar = rec.similar_items("a3", k=29)
+    assert list(similar.columns) == ["item", "similarity"] and "a3" not in set(similar["item"])
+    assert all(item.startswith("a") for item in similar["item"][:5])
+    by_taste = similar.groupby(similar["item"].str[0])["similarity"].mean()
+    assert by_taste["a"] - by_taste["b"] > 0.5
+    with pytest.raises(ValueError, match="item 'zz' was not seen in fit"):
+        rec.similar_items("zz")
+
+
+def test_errors_say_what_to_do(fitted, log):
+    with pytest.raises(ValueError, match="not seen in fit .*'nobody'.*pass their histories"):
+        fitted.recommend(["u1", "nobody"])
+    with pytest.warns(UserWarning, match="1 interaction\\(s\\) name items the model was not fitted on"):
+        fitted.recommend({"x": ["a1", "zzz"]})
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match="1 user\\(s\\) have an empty history \\('x'\\)"):
+        fitted.recommend({"x": ["zzz"]})
+    strict = Recommender(unknown_items="error", **FAST).fit(log)
+    with pytest.raises(ValueError, match="name items the model was not fitted on.*unknown_items='ignore'"):
+        strict.recommend({"x": ["zzz"]})
+    with pytest.raises(ValueError, match=r"column\(s\) \['user_id'\] not in the interactions.*--user-col"):
+        Recommender(user_col="user_id").fit(log)
+    with pytest.raises(ValueError, match="min_rating needs rating_col"):
+        Recommender(min_rating=4).fit(log)
+    with pytest.raises(ValueError, match="no interactions left with rating >= 9"):
+        Recommender(rating_col="rating", min_rating=9).fit(log)
+    with pytest.raises(ValueError, match="k must be a positive whole number"):
+        fitted.recommend(["u1"], k=0)
+
+
+def test_save_and_load_keep_scores_and_histories(fitted, tmp_path):
+    fitted.save(tmp_path / "rec")
+    again = load(tmp_path / "rec")
+    assert isinstance(again, Recommender)
+    np.testing.assert_array_equal(again.predict_scores(["u0", "u7"]), fitted.predict_scores(["u0", "u7"]))
+    pd.testing.assert_frame_equal(again.recommend(["u3"], k=4), fitted.recommend(["u3"], k=4))
+    assert again.validation_metrics_ == fitted.validation_metrics_
+
+
+def test_ranking_metrics_match_hand_computed_values():
+    scores = np.array([[0.9, 0.8, 0.1, 0.5], [0.1, 0.2, 0.3, 0.4]])
+    held = sp.csr_matrix(np.array([[0, 1, 1, 0], [0, 0, 0, 0]]))
+    # user 0 ranks items 0, 1, 3, 2: hits at ranks 2 and 4 of 2 relevant items
+    ndcg = ndcg_at_k(scores, held, k=4)
+    assert ndcg[0] == pytest.approx((1 / np.log2(3) + 1 / np.log2(5)) / (1 + 1 / np.log2(3)))
+    assert np.isnan(ndcg[1])  # nothing held out: not scored
+    assert recall_at_k(scores, held, k=2)[0] == pytest.approx(0.5)
+    assert recall_at_k(scores, held, k=1)[0] == pytest.approx(0.0)
+
+
+def test_multinomial_likelihood_and_sparse_batches():
+    lik = MultinomialLikelihood()
+    logits = torch.tensor([[0.0, 0.0, 0.0, 0.0]])
+    counts = torch.tensor([[1.0, 0.0, 2.0, 0.0]])
+    assert lik.nll(logits, counts).item() == pytest.approx(3 * np.log(4))
+    assert torch.allclose(lik.mean(logits), torch.full((1, 4), 0.25))
+    m = sp.csr_matrix(np.arange(20, dtype=np.float32).reshape(10, 2))
+    rows = SparseRows(m)
+    torch.manual_seed(0)
+    batches = list(rows.epoch(4))
+    assert [len(b) for b in batches] == [4, 4, 2]
+    got = np.sort(np.concatenate([b.x.numpy()[:, 0] for b in batches]))
+    np.testing.assert_array_equal(got, np.arange(0, 20, 2))
+
+
+def test_cli_fits_and_recommends(log, tmp_path, capsys):
+    log.to_csv(tmp_path / "log.csv", index=False)
+    run = tmp_path / "rec"
+    assert main(["recommend", "fit", str(tmp_path / "log.csv"), "--rating-col", "rating", "--min-rating", "4",
+                 "--epochs", "5", "--out", str(run), "-q"]) == 0
+    assert (run / "report.html").is_file() and "held-out users" in (run / "report.html").read_text()
+    pd.DataFrame({"user": ["u0", "u1"]}).to_csv(tmp_path / "users.csv", index=False)
+    assert main(["recommend", str(run), "--users", str(tmp_path / "users.csv"), "--k", "3",
+                 "--out", str(tmp_path / "recs.csv")]) == 0
+    recs = pd.read_csv(tmp_path / "recs.csv")
+    assert len(recs) == 6 and set(recs["user"]) == {"u0", "u1"}
+    capsys.readouterr()
+    assert main(["recommend", str(run), "--users", str(tmp_path / "log.csv"), "--out", str(tmp_path / "r.txt")]) == 2
+    assert "--out must end in .csv or .parquet" in capsys.readouterr().err
+    assert main(["recommend"]) == 2

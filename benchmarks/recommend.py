@@ -48,12 +48,12 @@ def fold_in(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_mat
     for r in range(matrix.shape[0]):
         items = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
         held = np.zeros(len(items), bool)
-        held[rng.choice(len(items), size=max(1, int(round(0.2 * len(items)))), replace=False)] = True
+        held[rng.choice(len(items), size=max(1, round(0.2 * len(items))), replace=False)] = True
         rows_in += [r] * int((~held).sum())
         cols_in += list(items[~held])
         rows_out += [r] * int(held.sum())
         cols_out += list(items[held])
-    make = lambda r, c: sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=matrix.shape)  # noqa: E731
+    make = lambda r, c: sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=matrix.shape)
     return make(rows_in, cols_in), make(rows_out, cols_out)
 
 
@@ -169,8 +169,8 @@ def main() -> None:
         markdown_table(["method", *(f"test {m}" for m in metrics), "val NDCG@100", "setting per split",
                         "seconds per fit"], rows),
         "",
-        f"Highest mean test NDCG@100: **{best}**. Best on each split: "
-        + ", ".join(f"{n} {w}" for n, w in wins.items() if w) + ".",
+        (f"Highest mean test NDCG@100: **{best}**. Best on each split: "
+         + ", ".join(f"{n} {w}" for n, w in wins.items() if w) + "."),
         "",
         "Test NDCG@100 per split:",
         "",

@@ -35,7 +35,14 @@ from ..data.sparse_rows import SparseRows
 from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
 from ..models.flops import forward_macs
-from ..training import Callback, LinearRamp, Trainer, TrainConfig, epochs_for_steps, resolve_device
+from ..training import (
+    Callback,
+    LinearRamp,
+    TrainConfig,
+    Trainer,
+    epochs_for_steps,
+    resolve_device,
+)
 from ..training.callbacks import snapshot
 from ..training.precision import training_dtype
 from ..training.threads import threads_for
@@ -360,7 +367,7 @@ def _fold_in_split(matrix: sp.csr_matrix, rng: np.random.Generator,
         items = matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]]
         if len(items) < 2:
             continue
-        out = rng.choice(items, size=max(1, int(round(share * len(items)))), replace=False)
+        out = rng.choice(items, size=max(1, round(share * len(items))), replace=False)
         for i in out:
             held[u, i] = 1.0
             fold[u, i] = 0.0

@@ -161,10 +161,10 @@ def main() -> None:
                                [[s, *(f"{r[n]['NDCG@100']:.4f}" for n in names)] for s, r in enumerate(runs)])
     lines = section_header("Recommendation: MovieLens-100K, strong generalisation") + [
         "",
-        f"{matrix.shape[0]} users with at least 5 ratings >= 4, {matrix.shape[1]} items, {matrix.nnz} interactions; "
+        (f"{matrix.shape[0]} users with at least 5 ratings >= 4, {matrix.shape[1]} items, {matrix.nnz} interactions; "
         f"{args.seeds} random user splits 80/10/10; validation and test users' items split 80/20 (fold-in / "
         "held-out). Mean ± standard deviation over the splits of each split's mean over its test users. Settings "
-        "chosen on the validation users (the `setting` column lists each split's choice); seconds are per fit.",
+        "chosen on the validation users (the `setting` column lists each split's choice); seconds are per fit."),
         "",
         markdown_table(["method", *(f"test {m}" for m in metrics), "val NDCG@100", "setting per split",
                         "seconds per fit"], rows),

@@ -13,11 +13,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import apply, cluster, detect, impute, info, recommend, train
+from . import apply, cluster, codec, detect, impute, info, recommend, train
 from ..training.distributed import PeerLost
 from .common import USER_ERRORS
 
-SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, info)
+SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, info)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["load_image_folder", "IMAGE_SUFFIXES"]
+__all__ = ["IMAGE_SUFFIXES", "find_images", "load_image_folder", "read_image"]
 
 #: Suffixes that are read (compared in lower case).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -82,7 +82,7 @@ def load_image_folder(
     if grayscale not in (None, True, False):
         raise TypeError(f"grayscale must be True, False or None, got {grayscale!r}")
 
-    files = _find_images(root)
+    files = find_images(root)
     if not files:
         raise ValueError(
             f"no images found under {root} (looked recursively for {', '.join(IMAGE_SUFFIXES)}, any case)"
@@ -106,6 +106,15 @@ def load_image_folder(
     return X, y, classes
 
 
+def read_image(file: str | os.PathLike, *, grayscale: bool) -> np.ndarray:
+    """One image file as ``(c, h, w)`` float32 in [0, 1] at its own size (upright; one channel if ``grayscale``)."""
+    file = Path(file)
+    if not file.is_file():
+        raise FileNotFoundError(f"no image file at {file}")
+    _, size = _probe(file)
+    return _read(file, grayscale, size)
+
+
 def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
     if size is None:
         return None
@@ -120,7 +129,7 @@ def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
     return int(size[0]), int(size[1])
 
 
-def _find_images(root: Path) -> list[Path]:
+def find_images(root: Path) -> list[Path]:
     found = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]

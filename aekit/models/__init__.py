@@ -8,6 +8,7 @@ from .corruption import CORRUPTIONS
 from .encoders import ENCODERS
 from .likelihood import LIKELIHOODS
 from .parts import Term
+from .quantised import QuantisedBottleneck
 from .regularizers import REGULARIZERS
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "EncoderModel",
     "LIKELIHOODS",
     "ModelConfig",
+    "QuantisedBottleneck",
     "REGULARIZERS",
     "Term",
     "gaussian_kl",

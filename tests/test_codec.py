@@ -47,7 +47,7 @@ def test_files_round_trip_and_both_layouts_decode_alike(codec, digits8):
     with torch.no_grad():
         sym = torch.from_numpy(codec.symbols(images).astype(np.float32))
         model_bits = codec.model_.bottleneck.bits(sym).mean().item()
-    assert model_bits <= predicted_bits <= model_bits + 64
+    assert model_bits - 8 <= predicted_bits <= model_bits + 64
 
 
 def test_more_weight_on_quality_buys_bytes_for_psnr(digits8):
@@ -67,7 +67,7 @@ def test_foreign_damaged_and_truncated_files_are_refused(codec, digits8):
     with pytest.raises(ValueError, match="written by another codec"):
         other.decompress(many)
     for broken in (one[:-1], one[:-4], many[:-4], many[:15]):
-        with pytest.raises(ValueError, match="damaged or truncated|cut short|header is incomplete"):
+        with pytest.raises(ValueError, match="damaged or truncated|header is incomplete"):
             codec.decompress(broken)
     flipped = bytearray(many)
     flipped[-3] ^= 0x10

@@ -31,7 +31,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="aekit",
-        description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, reconstruct.",
+        description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, fill "
+        "missing values, recommend, compress images, reconstruct.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
         "(a convolutional autoencoder on the bundled digits, written to runs/); aekit detect fit data.csv --out det "
         "(anomaly detection).",

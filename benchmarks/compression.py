@@ -117,6 +117,7 @@ def main() -> None:
                         f"{classical_best[1]}", ratio])
 
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -127,6 +128,7 @@ def main() -> None:
         ax.plot([b for _, b in pts], [p for p, _ in pts], marker="o", label=name, lw=2 if name == "aekit" else 1)
     ax.axvline(png_bytes, color="grey", ls=":", label="PNG (lossless)")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("bytes per image (one file each)")
     ax.set_ylabel("PSNR (dB)")
     ax.set_title(f"MNIST test, {len(test)} images")

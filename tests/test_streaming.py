@@ -209,3 +209,21 @@ def test_a_detector_fits_on_rows_sampled_from_streamed_files(tmp_path, rng, caps
     out = tmp_path / "det"
     assert main(["detect", "fit", str(d), "--streaming", "--label-col", "is_outlier", "--out", str(out)]) == 0
     assert "rows sampled from 1,200" in (out / "report.html").read_text()
+
+
+def test_a_category_the_sample_never_saw_is_reported_once(tmp_path, rng):
+    from aekit.data.input import InputAdapter
+
+    frames = []
+    for i in range(4):
+        df = _table(rng, 100, 100 * i)
+        df["kind"] = "usual" if i < 3 else "rare"  # only the last file has the rare category
+        frames.append(df)
+        df.to_parquet(tmp_path / f"p{i}.parquet")
+    files = TableFiles(tmp_path, chunk_rows=25)
+    adapter = InputAdapter.fit(frames[0])  # fitted on a sample without "rare"
+    stream = StreamBatches(files, adapter.transform, buffer_rows=50)
+    with pytest.warns(UserWarning) as record:
+        rows = sum(len(b) for b in stream.epoch(10))
+    messages = [str(w.message) for w in record if "not seen in fit" in str(w.message)]
+    assert rows == 400 and len(messages) == 1 and "further chunks" in messages[0]

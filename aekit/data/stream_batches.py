@@ -89,12 +89,18 @@ class StreamBatches:
 
     def _encode(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         """Encode one chunk; a category the preprocessing sample never saw is reported once, not per chunk."""
+        # catch_warnings is process-wide, and this runs in the reading thread: a warning the training thread
+        # raises meanwhile is caught here too, so anything that is not ours is passed on as it came.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnseenCategoryWarning)
             x, observed = self.encode(frame.reset_index(drop=True))
-        if caught and not self._warned:
+        unseen = [w for w in caught if issubclass(w.category, UnseenCategoryWarning)]
+        for w in caught:
+            if not issubclass(w.category, UnseenCategoryWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        if unseen and not self._warned:
             self._warned = True
-            warnings.warn(f"{caught[0].message} (further chunks with unseen categories are not reported)",
+            warnings.warn(f"{unseen[0].message} (further chunks with unseen categories are not reported)",
                           UnseenCategoryWarning, stacklevel=2)
         return x, observed
 

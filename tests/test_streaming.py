@@ -227,3 +227,21 @@ def test_a_category_the_sample_never_saw_is_reported_once(tmp_path, rng):
         rows = sum(len(b) for b in stream.epoch(10))
     messages = [str(w.message) for w in record if "not seen in fit" in str(w.message)]
     assert rows == 400 and len(messages) == 1 and "further chunks" in messages[0]
+
+
+def test_detect_score_reads_a_folder_of_tables(tmp_path, rng, capsys):
+    from aekit import AnomalyDetector
+
+    d = tmp_path / "parts"
+    d.mkdir()
+    frames = [_table(rng, n, 0).drop(columns=["row"]) for n in (40, 25)]
+    for i, f in enumerate(frames):
+        f.assign(y=0).to_parquet(d / f"p{i}.parquet")
+    table = pd.concat(frames, ignore_index=True)
+    det = AnomalyDetector(n_estimators=2, max_iter=2, random_state=0).fit(table)
+    det.save(tmp_path / "det")
+    out = tmp_path / "scores.csv"
+    assert main(["detect", "score", str(tmp_path / "det"), str(d), "--label-col", "y", "--out", str(out)]) == 0
+    scored = pd.read_csv(out)
+    assert list(scored["id"]) == list(range(65))
+    np.testing.assert_allclose(scored["score"], det.decision_function(table), rtol=1e-5)

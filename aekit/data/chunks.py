@@ -25,7 +25,7 @@ def iter_chunks(
     """Yield ``(row_ids, X_chunk)`` for a CSV/Parquet table (streamed), a ``.npy`` array (memory-mapped) or any
     other source (read whole, then sliced). ``label_column`` is left out; with ``label_optional`` a table
     without it is read as it is."""
-    if label_optional and label_column is not None and not has_column(spec, label_column):
+    if label_optional and label_column is not None and not _has_column(spec, label_column):
         label_column = None
     path = Path(os.fspath(spec))
     kind = TABLE_SUFFIXES.get(path.suffix.lower()) if path.is_file() else None
@@ -57,7 +57,7 @@ def iter_chunks(
         yield source.ids[a : a + chunk_rows], source.rows(slice(a, a + chunk_rows))
 
 
-def has_column(spec: str | os.PathLike, column: str) -> bool:
+def _has_column(spec: str | os.PathLike, column: str) -> bool:
     """Whether a CSV/Parquet table at ``spec`` has ``column`` (reading only its header); False for other sources."""
     path = Path(os.fspath(spec))
     kind = TABLE_SUFFIXES.get(path.suffix.lower()) if path.is_file() else None

@@ -181,6 +181,15 @@ class TableFiles:
                       validation=pd.concat(held_out, ignore_index=True) if held_out else empty)
 
 
+def is_table_collection(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names several tables at once: a glob pattern, or a folder holding Parquet/CSV files."""
+    text = os.fspath(path)
+    p = Path(text)
+    if p.is_dir():
+        return any(f.is_file() and f.suffix.lower() in STREAM_SUFFIXES for f in p.rglob("*"))
+    return not p.exists() and glob.has_magic(text)
+
+
 def validation_rows(units: list[Unit], share: float, seed: int) -> int:
     """How many rows the hashed split holds out (counted without reading the data)."""
     if share <= 0:

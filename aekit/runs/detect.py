@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data.chunks import ChunkWriter, has_column, iter_chunks
+from ..data.chunks import ChunkWriter, iter_chunks
 from ..data.sources import Source
-from ..data.table_files import TableFiles
+from ..data.table_files import TableFiles, is_table_collection
 from ..estimators import AnomalyDetector
 from ..report import png_img_tag, score_histogram_png, write_report
 from ..training.distributed import barrier, world
@@ -60,19 +60,29 @@ def score_to_file(det: AnomalyDetector, data: str | os.PathLike, out: str | os.P
                   chunk_rows: int = 100_000, label_column: str | None = None, label_optional: bool = False) -> int:
     """Score ``data`` chunk by chunk into ``out`` (CSV/Parquet): id, score, label and the top features.
 
-    Memory is bounded by ``chunk_rows`` whatever the number of rows. Under ``torchrun`` each process scores its
+    ``data`` is one file or source, or a folder or glob of Parquet/CSV files (scored file by file). Memory is
+    bounded by ``chunk_rows`` whatever the number of rows. Under ``torchrun`` each process scores its
     share of the files' units and rank 0 joins the parts (rows grouped by process; ``id`` is each row's position
     in the data). Returns the number of rows written (on rank 0).
     """
     w = world()
-    if not w.active:
+    if not w.active and not is_table_collection(data):
         with ChunkWriter(out) as writer:
             for ids, X in iter_chunks(data, chunk_rows, label_column=label_column, label_optional=label_optional):
                 writer.write(_scored(det, ids, X, top))
         return writer.rows
-    if label_optional and label_column is not None and not has_column(data, label_column):
-        label_column = None
-    files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
+    if label_optional and label_column is not None:
+        files = TableFiles(data, chunk_rows=chunk_rows)
+        if label_column in files.columns:
+            files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
+    else:
+        files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
+    if not w.active:  # a folder or glob of tables in one process: every file in turn
+        with ChunkWriter(out) as writer:
+            for unit in files.units:
+                for ids, X in files.read(unit):
+                    writer.write(_scored(det, ids, X, top))
+        return writer.rows
     out = Path(out)
     part = lambda rank: out.with_name(f".{out.stem}.rank{rank}{out.suffix}")
     with ChunkWriter(part(w.rank)) as writer:

@@ -245,3 +245,8 @@ def test_detect_score_reads_a_folder_of_tables(tmp_path, rng, capsys):
     scored = pd.read_csv(out)
     assert list(scored["id"]) == list(range(65))
     np.testing.assert_allclose(scored["score"], det.decision_function(table), rtol=1e-5)
+
+
+def test_a_folder_of_tables_without_streaming_says_how_to_read_it(folder, tmp_path, capsys):
+    assert main(["train", str(folder), "--out", str(tmp_path / "r")]) == 2
+    assert "holds Parquet/CSV tables, not images: train on them with --streaming" in capsys.readouterr().err

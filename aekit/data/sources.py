@@ -15,7 +15,8 @@ import pandas as pd
 
 from . import datasets
 from .files import TABLE_SUFFIXES, read_table
-from .images import load_image_folder
+from .images import find_images, load_image_folder
+from .table_files import is_table_collection
 
 
 @dataclass
@@ -62,6 +63,9 @@ def load_source(
     labels: np.ndarray | None = None
     classes: list[str] = []
     if path.is_dir():
+        if is_table_collection(path) and not find_images(path):
+            raise ValueError(f"{path} holds Parquet/CSV tables, not images: train on them with --streaming (read in "
+                             "chunks), or name one file")
         X, labels, classes = load_image_folder(path, size=image_size)
     elif path.suffix.lower() == ".npy":
         if not path.is_file():

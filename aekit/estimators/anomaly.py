@@ -17,6 +17,12 @@ issue 3 and BENCHMARKS.md):
   averaged, so no member or part dominates by scale.
 * Two rounds: after the first, the 25% highest-scoring rows are left out and the ensemble is refitted on the
   rest, so the second round learns less of the anomalies (75.5 against 75.0 with eight members).
+* Beside the autoencoders, an unlike score: each row's mean distance to its 10 nearest training rows in the
+  scaled input space, normalised the same way, weighing two thirds of the final score (issue 9). Autoencoders
+  miss anomalies that sit alone in a region the manifold passes through; neighbours catch those, and the
+  reconstruction catches what neighbours in many dimensions blur. On the design half of ADBench (15 sets, 1 seed)
+  this raised mean AUROC from 75.8 to 77.3 (IsolationForest 75.1); neighbours in the code space instead did not
+  help (75.7); weights of 1/3 and 1/2 gave 76.9 and 77.1.
 
 The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` (1 = outlier),
 ``predict_proba``, and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
@@ -204,8 +210,72 @@ class AnomalyDetector(ModelEstimator):
             self.decision_scores_ = self._combine(parts)
             if self.TRIM:
                 keep = np.flatnonzero(self.decision_scores_ <= np.quantile(self.decision_scores_, 1 - self.TRIM))
+        self._fit_neighbours(x, observed, rng)
+        self.decision_scores_ = self._with_neighbours(self.decision_scores_,
+                                                      self._neighbour_distance(x, observed, fitting=True))
         self._set_threshold()
         return self
+
+    def _fit_neighbours(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> None:
+        """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample) and the training distances'
+        median and inter-quartile range."""
+        flat = x.reshape(len(x), -1).astype(np.float32)
+        rows = np.sort(rng.choice(len(flat), self.NEIGHBOUR_ROWS, replace=False)) if len(flat) > self.NEIGHBOUR_ROWS \
+            else np.arange(len(flat))
+        self.reference_ = flat[rows]
+        self._reference_rows = rows
+        d = self._neighbour_distance(x, observed, fitting=True)
+        spread = float(np.quantile(d, 0.75) - np.quantile(d, 0.25))
+        self.neighbour_center_, self.neighbour_scale_ = float(np.median(d)), spread if spread > 0 else 1.0
+
+    def _neighbours(self, x: np.ndarray, observed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Distances and indices of each row's ``k`` nearest reference rows; rows with missing cells are compared
+        on their observed cells only (scikit-learn's ``nan_euclidean``, scaled up to all cells)."""
+        from sklearn.neighbors import NearestNeighbors
+
+        flat = x.reshape(len(x), -1).astype(np.float32)
+        dist, idx = NearestNeighbors(n_neighbors=k).fit(self.reference_).kneighbors(flat)
+        holed = np.zeros(len(flat), bool) if observed is None else (observed.reshape(len(x), -1) <= 0).any(axis=1)
+        if holed.any():
+            masked = np.where(observed.reshape(len(x), -1)[holed] > 0, flat[holed], np.nan)
+            index = NearestNeighbors(n_neighbors=k, metric="nan_euclidean", algorithm="brute").fit(self.reference_)
+            dist[holed], idx[holed] = index.kneighbors(masked)
+        return dist, idx
+
+    def _neighbour_distance(self, x: np.ndarray, observed: np.ndarray | None = None,
+                            fitting: bool = False) -> np.ndarray:
+        """Mean distance of each row to its ``NEIGHBOURS`` nearest reference rows; while fitting, a reference row
+        is not its own neighbour."""
+        flat = x.reshape(len(x), -1)
+        k = min(self.NEIGHBOURS, len(self.reference_) - (1 if fitting else 0))
+        if k < 1:
+            return np.zeros(len(flat))
+        dist, _ = self._neighbours(x, observed, k + (1 if fitting else 0))
+        if not fitting:
+            return dist.mean(axis=1)
+        in_reference = np.zeros(len(flat), dtype=bool)
+        in_reference[self._reference_rows] = True
+        # rows that are reference rows drop themselves (their first neighbour); the others drop their k+1-th
+        return np.where(in_reference, dist[:, 1:].mean(axis=1), dist[:, :k].mean(axis=1))
+
+    def _with_neighbours(self, ae_score: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
+        """The final score; a detector saved before the neighbour score existed keeps its autoencoder score."""
+        if getattr(self, "reference_", None) is None or distance is None:
+            return ae_score
+        neighbours = (distance - self.neighbour_center_) / self.neighbour_scale_
+        return (1 - self.NEIGHBOUR_WEIGHT) * ae_score + self.NEIGHBOUR_WEIGHT * neighbours
+
+    def _neighbour_contributions(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
+        """The neighbour score of each row spread over its features by their share of the squared difference
+        between the row and the mean of its nearest reference rows, ``(n, d)``; missing cells get none."""
+        flat = x.reshape(len(x), -1).astype(np.float64)
+        dist, idx = self._neighbours(x, observed, min(self.NEIGHBOURS, len(self.reference_)))
+        diff = (flat - self.reference_[idx].astype(np.float64).mean(axis=1)) ** 2
+        if observed is not None:
+            diff = np.where(observed.reshape(len(x), -1) > 0, diff, 0.0)
+        share = diff / np.maximum(diff.sum(axis=1, keepdims=True), 1e-12)
+        score = np.maximum((dist.mean(axis=1) - self.neighbour_center_) / self.neighbour_scale_, 0.0)
+        return share * score[:, None]
 
     def _set_threshold(self) -> None:
         self.threshold_ = float(np.quantile(self.decision_scores_, 1 - self.contamination))
@@ -213,6 +283,9 @@ class AnomalyDetector(ModelEstimator):
 
     SCORE_PARTS = ("recon", "code")
     TRIM = 0.25  # fraction of highest-scoring rows left out of the second round
+    NEIGHBOURS = 10  # nearest training rows whose mean distance is the neighbour score
+    NEIGHBOUR_WEIGHT = 2 / 3  # share of the final score that is the neighbour score
+    NEIGHBOUR_ROWS = 20_000  # reference rows kept (a seeded sample of larger training sets)
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
 
@@ -260,7 +333,11 @@ class AnomalyDetector(ModelEstimator):
     def decision_function(self, X: object) -> np.ndarray:
         """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
         check_is_fitted(self)
-        return self._combine(self._member_parts(self._member_outputs(*self._scaled(X, reset=False))))
+        x, observed = self._scaled(X, reset=False)
+        ae_score = self._combine(self._member_parts(self._member_outputs(x, observed)))
+        if getattr(self, "reference_", None) is None:  # saved before the neighbour score existed
+            return ae_score
+        return self._with_neighbours(ae_score, self._neighbour_distance(x, observed))
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""
@@ -295,6 +372,9 @@ class AnomalyDetector(ModelEstimator):
                 errors = np.where(seen, errors, 0.0)  # a missing cell cannot drive the score
             per_feature += errors / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
+        if getattr(self, "reference_", None) is not None:  # the neighbour score's share, as in the score itself
+            per_feature = (1 - self.NEIGHBOUR_WEIGHT) * per_feature + \
+                self.NEIGHBOUR_WEIGHT * self._neighbour_contributions(x, observed)
         names, per_feature = self._group_features(per_feature)
         top = min(top, len(names))
         order = np.argsort(-per_feature, axis=1, kind="stable")[:, :top]
@@ -330,12 +410,17 @@ class AnomalyDetector(ModelEstimator):
 
     def _state(self) -> dict[str, Any]:
         tensors = {"decision_scores": tensor(np.asarray(self.decision_scores_, dtype=np.float64))}
+        neighbours = None
+        if getattr(self, "reference_", None) is not None:
+            tensors["reference"] = tensor(self.reference_)
+            neighbours = {"center": self.neighbour_center_, "scale": self.neighbour_scale_}
         for i in range(len(self.members_)):
             tensors[f"code_mean{i}"] = tensor(self.code_mean_[i])
             tensors[f"code_precision{i}"] = tensor(self.code_precision_[i])
         return {
             "config": {"n_members": len(self.members_), "error_center": self.error_center_.tolist(),
-                       "error_scale": self.error_scale_.tolist(), "threshold": self.threshold_},
+                       "error_scale": self.error_scale_.tolist(), "threshold": self.threshold_,
+                       "neighbours": neighbours},
             "tensors": tensors,
             "preprocess": {"input": self.input_.to_dict(),
                            "scaler": None if self.scaler_ is None else self.scaler_.to_dict()},
@@ -357,6 +442,10 @@ class AnomalyDetector(ModelEstimator):
         self.error_scale_ = np.asarray(fitted["error_scale"], dtype=np.float64)
         self.threshold_ = float(fitted["threshold"])
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
+        self.reference_ = tensors["reference"].numpy() if "reference" in tensors else None  # older detectors: none
+        if self.reference_ is not None:
+            self.neighbour_center_ = float(fitted["neighbours"]["center"])
+            self.neighbour_scale_ = float(fitted["neighbours"]["scale"])
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:

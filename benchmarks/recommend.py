@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from _common import markdown_table, publish, section_header
 
 from aekit import Recommender
+from aekit.data.interactions import fold_in_split
 from aekit.metrics import ndcg_at_k, recall_at_k
 
 KNN_K = (10, 20, 50, 100, 200, 400)
@@ -41,20 +42,6 @@ def load() -> sp.csr_matrix:
     users, u = np.unique(df["user"], return_inverse=True)
     items, i = np.unique(df["item"], return_inverse=True)
     return sp.csr_matrix((np.ones(len(df), np.float32), (u, i)), shape=(len(users), len(items)))
-
-
-def fold_in(matrix: sp.csr_matrix, rng: np.random.Generator) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    rows_in, cols_in, rows_out, cols_out = [], [], [], []
-    for r in range(matrix.shape[0]):
-        items = matrix.indices[matrix.indptr[r] : matrix.indptr[r + 1]]
-        held = np.zeros(len(items), bool)
-        held[rng.choice(len(items), size=max(1, round(0.2 * len(items))), replace=False)] = True
-        rows_in += [r] * int((~held).sum())
-        cols_in += list(items[~held])
-        rows_out += [r] * int(held.sum())
-        cols_out += list(items[held])
-    make = lambda r, c: sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=matrix.shape)
-    return make(rows_in, cols_in), make(rows_out, cols_out)
 
 
 def evaluate(scores: np.ndarray, seen: sp.csr_matrix, held: sp.csr_matrix) -> dict[str, float]:
@@ -106,8 +93,8 @@ def one_split(matrix: sp.csr_matrix, seed: int) -> dict[str, dict]:
     n_test = n_val = matrix.shape[0] // 10
     test_u, val_u, train_u = order[:n_test], order[n_test : n_test + n_val], order[n_test + n_val :]
     train = matrix[np.sort(train_u)]
-    val_in, val_out = fold_in(matrix[np.sort(val_u)], rng)
-    test_in, test_out = fold_in(matrix[np.sort(test_u)], rng)
+    val_in, val_out = fold_in_split(matrix[np.sort(val_u)], rng)
+    test_in, test_out = fold_in_split(matrix[np.sort(test_u)], rng)
     results: dict[str, dict] = {}
 
     def tuned(name: str, build, grid, key: str):

@@ -108,3 +108,23 @@ def _as_frame(data: object) -> pd.DataFrame:
         return read_table(data)
     raise TypeError(f"interactions must be a DataFrame, a CSV/Parquet path or a SciPy sparse matrix, got "
                     f"{type(data).__name__}")
+
+
+def fold_in_split(matrix: object, rng: np.random.Generator, share: float = 0.2) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Each user's items split at random into ``(fold-in, held-out)`` rows: about ``share`` of them held out, at
+    least one where a user has two or more items. The protocol of Mult-VAE's evaluation (Liang et al., 2018): a
+    model sees the fold-in items and is scored on finding the held-out ones."""
+    m = sp.csr_matrix(matrix, dtype=np.float32)
+    held = np.zeros(m.nnz, dtype=bool)
+    for u in range(m.shape[0]):
+        a, b = m.indptr[u], m.indptr[u + 1]
+        if b - a >= 2:
+            held[a + rng.choice(b - a, size=max(1, round(share * (b - a))), replace=False)] = True
+
+    def only(mask: np.ndarray) -> sp.csr_matrix:
+        part = m.copy()
+        part.data = np.where(mask, part.data, 0.0).astype(np.float32)
+        part.eliminate_zeros()
+        return part
+
+    return only(~held), only(held)

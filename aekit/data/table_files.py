@@ -163,10 +163,9 @@ class TableFiles:
         return np.concatenate(ids), frame, labels
 
     def survey(self, *, validation_share: float, sample_rows: int, seed: int) -> Survey:
-        """Read everything once: the rows held out for validation, and a sample of about ``sample_rows`` of
-        the others spread over the whole data (both chosen by hashing row ids, so every process agrees)."""
-        n_val = validation_rows(self.units, validation_share, seed)
-        keep = min(1.0, sample_rows / max(self.n_rows - n_val, 1))
+        """Read everything once: the rows held out for validation, and a sample of about ``sample_rows`` rows
+        (fewer by the validation share) of the others spread over the whole data (both chosen by hashing row ids, so every process agrees)."""
+        keep = min(1.0, sample_rows / self.n_rows)
         sample, held_out = [], []
         for unit in self.units:
             for ids, frame in self.read(unit):

@@ -210,23 +210,22 @@ class AnomalyDetector(ModelEstimator):
             self.decision_scores_ = self._combine(parts)
             if self.TRIM:
                 keep = np.flatnonzero(self.decision_scores_ <= np.quantile(self.decision_scores_, 1 - self.TRIM))
-        self._fit_neighbours(x, observed, rng)
-        self.decision_scores_ = self._with_neighbours(self.decision_scores_,
-                                                      self._neighbour_distance(x, observed, fitting=True))
+        distance = self._fit_neighbours(x, observed, rng)
+        self.decision_scores_ = self._with_neighbours(self.decision_scores_, distance)
         self._set_threshold()
         return self
 
-    def _fit_neighbours(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> None:
-        """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample) and the training distances'
-        median and inter-quartile range."""
+    def _fit_neighbours(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
+        """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample) and the median and inter-quartile
+        range of the training rows' distances; returns those distances."""
         flat = x.reshape(len(x), -1).astype(np.float32)
         rows = np.sort(rng.choice(len(flat), self.NEIGHBOUR_ROWS, replace=False)) if len(flat) > self.NEIGHBOUR_ROWS \
             else np.arange(len(flat))
         self.reference_ = flat[rows]
-        self._reference_rows = rows
-        d = self._neighbour_distance(x, observed, fitting=True)
+        d = self._neighbour_distance(x, observed, reference_rows=rows)
         spread = float(np.quantile(d, 0.75) - np.quantile(d, 0.25))
         self.neighbour_center_, self.neighbour_scale_ = float(np.median(d)), spread if spread > 0 else 1.0
+        return d
 
     def _neighbours(self, x: np.ndarray, observed: np.ndarray | None, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices of each row's ``k`` nearest reference rows; rows with missing cells are compared
@@ -243,18 +242,18 @@ class AnomalyDetector(ModelEstimator):
         return dist, idx
 
     def _neighbour_distance(self, x: np.ndarray, observed: np.ndarray | None = None,
-                            fitting: bool = False) -> np.ndarray:
-        """Mean distance of each row to its ``NEIGHBOURS`` nearest reference rows; while fitting, a reference row
-        is not its own neighbour."""
-        flat = x.reshape(len(x), -1)
+                            reference_rows: np.ndarray | None = None) -> np.ndarray:
+        """Mean distance of each row to its ``NEIGHBOURS`` nearest reference rows. While fitting, the rows of ``x``
+        that are the reference (``reference_rows``) are not their own neighbours."""
+        fitting = reference_rows is not None
         k = min(self.NEIGHBOURS, len(self.reference_) - (1 if fitting else 0))
         if k < 1:
-            return np.zeros(len(flat))
+            return np.zeros(len(x))
         dist, _ = self._neighbours(x, observed, k + (1 if fitting else 0))
         if not fitting:
             return dist.mean(axis=1)
-        in_reference = np.zeros(len(flat), dtype=bool)
-        in_reference[self._reference_rows] = True
+        in_reference = np.zeros(len(x), dtype=bool)
+        in_reference[reference_rows] = True
         # rows that are reference rows drop themselves (their first neighbour); the others drop their k+1-th
         return np.where(in_reference, dist[:, 1:].mean(axis=1), dist[:, :k].mean(axis=1))
 

@@ -45,8 +45,7 @@ from ..models.parts import resolve
 from ..registry import Registry
 from ..training import Trainer, TrainConfig, default_training, resolve_device
 from ..training.distributed import same_on_all_ranks
-from ..training.precision import PRECISIONS, training_dtype
-from ..training.threads import threads_for
+from ..training.precision import PRECISIONS, step_arithmetic
 from ..training.layerwise import pretrain_layerwise
 from .base import ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
@@ -329,8 +328,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     def _arithmetic(self, macs_per_batch: float) -> tuple[int, str]:
         """CPU threads and number format ("float32" or "bfloat16") for training steps of this size."""
-        dtype = training_dtype(self.precision, self.device_, macs_per_batch)
-        return threads_for(macs_per_batch), str(dtype).removeprefix("torch.")
+        return step_arithmetic(self.precision, self.device_, macs_per_batch)
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))

@@ -32,15 +32,17 @@ from ..data.batches import TensorBatches
 from ..io.bitstream import pack_many, pack_one, unpack
 from ..models import AutoEncoderModel, ModelConfig
 from ..models.flops import forward_macs
+from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
 from ..training import TrainConfig, Trainer, epochs_for_steps, resolve_device
-from ..training.precision import training_dtype
-from ..training.threads import threads_for
+from ..training.precision import step_arithmetic
 from .base import ModelEstimator, register_format
 from .presets import ENCODER_SETTINGS
 
 #: Gradient steps a default run aims for (epochs 5 to 200).
 TARGET_STEPS = 8000
+#: Images encoded or decoded per batch (what the compression benchmark's speed was measured with).
+CODING_BATCH = 1024
 
 
 def as_unit_images(X: object, what: str = "images") -> np.ndarray:
@@ -150,10 +152,10 @@ class Codec(ModelEstimator):
         batch = self.batch_size or clip(next_pow2(len(x) / 256), 32, 256)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
         macs = forward_macs(self.model_, torch.zeros(1, *self.image_shape_)) * batch
+        threads, precision = step_arithmetic("auto", self.device_, macs)
         config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
                              early_stopping=False, seed=seed, verbose=int(self.verbose), progress_label="codec",
-                             num_threads=threads_for(macs),
-                             precision=str(training_dtype("auto", self.device_, macs)).removeprefix("torch."))
+                             num_threads=threads, precision=precision)
         result = Trainer(self.model_, config, self.device_).fit(TensorBatches.from_numpy(x))
         self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
         self.model_.eval()
@@ -169,28 +171,21 @@ class Codec(ModelEstimator):
         self.scales_ = self.model_.bottleneck.scales().detach().cpu().double().numpy()
 
     # ---------------------------------------------------------------------------------------- coding
-    @torch.no_grad()
     def symbols(self, X: object) -> np.ndarray:
         """The integer code ``(n, latent_dim)`` of images: what the files hold."""
         check_is_fitted(self)
-        x = self._checked(X)
         m = self.model_.eval()
-        out = []
-        for i in range(0, len(x), 1024):
-            xb = torch.from_numpy(x[i : i + 1024]).to(self.device_)
-            out.append(m.bottleneck.symbols(m.encoder(m.input_norm(xb))).cpu().numpy())
-        return np.concatenate(out).astype(np.int32)
+        code = predict_batches(lambda xb: m.bottleneck.symbols(m.encoder(m.input_norm(xb))), self._checked(X),
+                               self.device_, batch_size=CODING_BATCH)
+        return code.astype(np.int32)
 
-    @torch.no_grad()
     def images_from_symbols(self, symbols: np.ndarray) -> np.ndarray:
         """Decoded uint8 images ``(n, c, h, w)`` (``(n, h, w)`` for one channel) from integer codes."""
         check_is_fitted(self)
         m = self.model_.eval()
-        out = []
-        for i in range(0, len(symbols), 1024):
-            s = torch.from_numpy(np.asarray(symbols[i : i + 1024], dtype=np.float32)).to(self.device_)
-            out.append(m.decode(m.bottleneck.dequantise(s)).cpu().numpy())
-        images = np.clip(np.rint(np.concatenate(out) * 255.0), 0, 255).astype(np.uint8)
+        decoded = predict_batches(lambda s: m.decode(m.bottleneck.dequantise(s)),
+                                  np.asarray(symbols, dtype=np.float32), self.device_, batch_size=CODING_BATCH)
+        images = np.clip(np.rint(decoded * 255.0), 0, 255).astype(np.uint8)
         return images[:, 0] if images.shape[1] == 1 else images
 
     def _checked(self, X: object) -> np.ndarray:

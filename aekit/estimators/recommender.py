@@ -30,7 +30,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import clip, next_pow2
-from ..data.interactions import read_interactions
+from ..data.interactions import fold_in_split, read_interactions
 from ..data.sparse_rows import SparseRows
 from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
@@ -44,8 +44,7 @@ from ..training import (
     resolve_device,
 )
 from ..training.callbacks import snapshot
-from ..training.precision import training_dtype
-from ..training.threads import threads_for
+from ..training.precision import step_arithmetic
 from .base import ModelEstimator, register_format, tensor
 
 #: Gradient steps a default run aims for (epochs are rounded, 20 to 300).
@@ -186,12 +185,12 @@ class Recommender(ModelEstimator):
         if validation is not None:
             held = read_interactions(validation, user_col=self.user_col, item_col=self.item_col,
                                      rating_col=self.rating_col, min_rating=self.min_rating, item_ids=self.item_ids_)
-            train, validation = SparseRows(data.matrix[active]), _fold_in_split(held.matrix, rng)
+            train, validation = SparseRows(data.matrix[active]), fold_in_split(held.matrix, rng)
         else:
             n_val = int(len(active) * self.validation_fraction) if len(active) >= 20 else 0
             order = rng.permutation(active)
             train = SparseRows(data.matrix[np.sort(order[n_val:])])
-            validation = _fold_in_split(data.matrix[np.sort(order[:n_val])], rng) if n_val else None
+            validation = fold_in_split(data.matrix[np.sort(order[:n_val])], rng) if n_val else None
 
         self.config_ = self._model_config(len(self.item_ids_))
         self.device_ = resolve_device(self.device)
@@ -208,10 +207,11 @@ class Recommender(ModelEstimator):
                                         epochs * train.batches_per_epoch(batch)))
         best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
         callbacks += [best] if best else []
+        threads, precision = step_arithmetic("auto", self.device_, macs)
         config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
                              weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False, seed=seed,
-                             verbose=int(self.verbose), progress_label="recommender", num_threads=threads_for(macs),
-                             precision=str(training_dtype("auto", self.device_, macs)).removeprefix("torch."))
+                             verbose=int(self.verbose), progress_label="recommender", num_threads=threads,
+                             precision=precision)
         result = Trainer(self.model_, config, self.device_, callbacks=callbacks).fit(train)
         self.history_ = result.history
         self.n_iter_ = result.epochs_run
@@ -356,24 +356,6 @@ def _start_from_popularity(model: AutoEncoderModel, matrix: sp.csr_matrix) -> No
 def _plain(ids: np.ndarray) -> list:
     """Ids as JSON values (NumPy scalars become Python ones)."""
     return [v.item() if isinstance(v, np.generic) else v for v in ids]
-
-
-def _fold_in_split(matrix: sp.csr_matrix, rng: np.random.Generator,
-                   share: float = 0.2) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Each user's items split at random: ``(fold-in rows, held-out rows)``, about ``share`` held out (at least
-    one where the user has two or more items)."""
-    fold, held = matrix.tolil(copy=True), sp.lil_matrix(matrix.shape, dtype=np.float32)
-    for u in range(matrix.shape[0]):
-        items = matrix.indices[matrix.indptr[u] : matrix.indptr[u + 1]]
-        if len(items) < 2:
-            continue
-        out = rng.choice(items, size=max(1, round(share * len(items))), replace=False)
-        for i in out:
-            held[u, i] = 1.0
-            fold[u, i] = 0.0
-    fold = fold.tocsr()
-    fold.eliminate_zeros()
-    return fold, held.tocsr()
 
 
 class _BestRanking(Callback):

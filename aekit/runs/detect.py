@@ -77,18 +77,15 @@ def score_to_file(det: AnomalyDetector, data: str | os.PathLike, out: str | os.P
             files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
     else:
         files = TableFiles(data, label_column=label_column, chunk_rows=chunk_rows)
-    if not w.active:  # a folder or glob of tables in one process: every file in turn
-        with ChunkWriter(out) as writer:
-            for unit in files.units:
-                for ids, X in files.read(unit):
-                    writer.write(_scored(det, ids, X, top))
-        return writer.rows
+    # Each process writes its share of the units (all of them in one process); rank 0 then joins the parts.
     out = Path(out)
     part = lambda rank: out.with_name(f".{out.stem}.rank{rank}{out.suffix}")
-    with ChunkWriter(part(w.rank)) as writer:
+    with ChunkWriter(part(w.rank) if w.active else out) as writer:
         for unit in files.units[w.rank :: w.size]:
             for ids, X in files.read(unit):
                 writer.write(_scored(det, ids, X, top))
+    if not w.active:
+        return writer.rows
     barrier()
     rows = 0
     if w.is_main:

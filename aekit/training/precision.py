@@ -48,3 +48,12 @@ def autocast(dtype: torch.dtype, device: torch.device) -> ContextManager:
     if dtype == torch.float32:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def step_arithmetic(precision: str, device: torch.device, macs_per_batch: float) -> tuple[int, str]:
+    """CPU threads and number format name (``"float32"`` / ``"bfloat16"``) for training steps of this size: what
+    every estimator passes to ``TrainConfig(num_threads=..., precision=...)``."""
+    from .threads import threads_for
+
+    dtype = training_dtype(precision, device, macs_per_batch)
+    return threads_for(macs_per_batch), str(dtype).removeprefix("torch.")

@@ -66,3 +66,15 @@ def recall_at_k(scores: np.ndarray, held_out: object, k: int = 20) -> np.ndarray
     hits, n_true = _held_out_hits(scores, held_out, k)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n_true > 0, hits.sum(axis=1) / np.minimum(k, n_true), np.nan)
+
+
+def psnr(reference: object, estimate: object) -> np.ndarray:
+    """PSNR in dB of each image of ``estimate`` against ``reference``, ``(n,)``: peak 255 for uint8 images, 1 for
+    floats in [0, 1]. Both ``(n, ...)`` of one shape."""
+    ref, est = np.asarray(reference), np.asarray(estimate)
+    if ref.shape != est.shape:
+        raise ValueError(f"reference and estimate differ in shape: {ref.shape} vs {est.shape}")
+    peak = 255.0 if ref.dtype == np.uint8 else 1.0
+    diff = ref.astype(np.float64) - est.astype(np.float64)
+    mse = (diff**2).reshape(len(diff), -1).mean(axis=1)
+    return 10 * np.log10(peak**2 / np.maximum(mse, 1e-10))

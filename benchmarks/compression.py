@@ -25,7 +25,7 @@ from PIL import Image
 from skimage.metrics import structural_similarity
 
 from aekit import Codec, datasets
-from aekit.runs.codec import psnr
+from aekit.metrics import psnr
 
 QUALITIES = {
     "JPEG": (5, 10, 20, 30, 40, 50, 60, 75, 90, 95),

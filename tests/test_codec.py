@@ -13,7 +13,7 @@ from PIL import Image
 
 from aekit import Codec, load
 from aekit.cli import main
-from aekit.runs.codec import psnr
+from aekit.metrics import psnr
 
 
 @pytest.fixture(scope="module")

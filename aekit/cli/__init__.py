@@ -13,11 +13,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import apply, cluster, codec, detect, impute, info, recommend, train
+from . import apply, cluster, codec, denoise, detect, impute, info, recommend, sample, train
 from ..training.distributed import PeerLost
 from .common import USER_ERRORS
 
-SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, info)
+SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, denoise, sample, info)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="aekit",
         description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, fill "
-        "missing values, recommend, compress images, reconstruct.",
+        "missing values, recommend, compress and denoise images, reconstruct.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
         "(a convolutional autoencoder on the bundled digits, written to runs/); aekit detect fit data.csv --out det "
         "(anomaly detection).",
@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(denoise.expand_shorthand(sys.argv[1:] if argv is None else list(argv)))
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
     logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "find_images", "load_image_folder", "read_image"]
+__all__ = ["IMAGE_SUFFIXES", "find_images", "image_files", "is_grey_file", "load_image_folder", "read_image"]
 
 #: Suffixes that are read (compared in lower case).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
@@ -113,6 +113,31 @@ def read_image(file: str | os.PathLike, *, grayscale: bool) -> np.ndarray:
         raise FileNotFoundError(f"no image file at {file}")
     _, size = _probe(file)
     return _read(file, grayscale, size)
+
+
+def is_grey_file(file: str | os.PathLike) -> bool:
+    """True when the file's pixels are grey (from its header)."""
+    return _probe(Path(file))[0] in _GREY_MODES
+
+
+def image_files(inputs: list[str | os.PathLike]) -> list[Path]:
+    """Image files named on a command line: files, and folders searched recursively; anything else is an error."""
+    files: list[Path] = []
+    for text in inputs:
+        path = Path(text)
+        if path.is_dir():
+            found = find_images(path)
+            if not found:
+                raise ValueError(f"{path} holds no images ({', '.join(IMAGE_SUFFIXES)})")
+            files += found
+        elif not path.exists():
+            raise FileNotFoundError(f"no such file or folder: {path}")
+        elif path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise ValueError(f"{path} is not an image file; give files ending in {', '.join(IMAGE_SUFFIXES)} or "
+                             "folders of them")
+        else:
+            files.append(path)
+    return files
 
 
 def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:

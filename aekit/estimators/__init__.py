@@ -6,10 +6,11 @@ from .autoencoder import AutoEncoder
 from .base import FORMATS, ModelEstimator, load
 from .cluster import Clusterer
 from .codec import Codec
+from .denoiser import Denoiser
 from .encoder import Encoder
 from .imputer import Imputer
 from .presets import KINDS
 from .recommender import Recommender
 
-__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Encoder", "Imputer", "ModelEstimator", "Recommender",
+__all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Denoiser", "Encoder", "Imputer", "ModelEstimator", "Recommender",
            "load"]

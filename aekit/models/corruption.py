@@ -40,10 +40,31 @@ class Corruption(nn.Module):
 
 @CORRUPTIONS.register("gaussian")
 class GaussianNoise(Corruption):
-    """Add N(0, level²) noise to every input value."""
+    """Add N(0, σ²) noise to every input value: σ = ``level``, or with ``max_level`` a σ drawn uniformly from
+    [level, max_level] for each sample (a *blind* denoiser learns every noise strength in the range)."""
+
+    @dataclass
+    class Config:
+        level: float = 0.0
+        max_level: float | None = None
+
+    def __init__(self, level: float, max_level: float | None = None) -> None:
+        super().__init__(level)
+        self.max_level = None if max_level is None else float(max_level)
+        if self.max_level is not None and self.max_level < self.level:
+            raise ValueError(f"max_level ({max_level}) must be at least level ({level})")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or (self.level == 0 and not self.max_level):
+            return x
+        return self.corrupt(x)
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.level * torch.randn_like(x)
+        if self.max_level is None:
+            return x + self.level * torch.randn_like(x)
+        sigma = torch.empty((len(x),) + (1,) * (x.dim() - 1), device=x.device, dtype=x.dtype)
+        sigma.uniform_(self.level, self.max_level)
+        return x + sigma * torch.randn_like(x)
 
 
 @CORRUPTIONS.register("masking")

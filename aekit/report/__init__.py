@@ -10,7 +10,7 @@ from .codemap import code_map_png
 from .features import feature_error_png
 from .figures import save_png
 from .html import png_img_tag, write_report
-from .images import cluster_examples_png, reconstruction_grid_png
+from .images import cluster_examples_png, image_rows_png, reconstruction_grid_png, tile_images
 from .losses import loss_curves_png
 from .projection import code_map_2d
 from .scores import score_histogram_png
@@ -20,10 +20,12 @@ __all__ = [
     "code_map_2d",
     "code_map_png",
     "feature_error_png",
+    "image_rows_png",
     "loss_curves_png",
     "png_img_tag",
     "reconstruction_grid_png",
     "save_png",
     "score_histogram_png",
+    "tile_images",
     "write_report",
 ]

@@ -46,20 +46,18 @@ def _as_image_batch(images: object, name: str) -> np.ndarray:
     return np.clip(array, 0.0, 1.0).transpose(0, 2, 3, 1)
 
 
-def _mosaic(
-    inputs: np.ndarray, recons: np.ndarray, cols: int, gap: int, block_gap: int
-) -> tuple[np.ndarray, list[float]]:
-    """Tile images into blocks of two rows (inputs over reconstructions).
+def _mosaic(rows: list[np.ndarray], cols: int, gap: int, block_gap: int) -> tuple[np.ndarray, list[float]]:
+    """Tile same-shaped image batches into blocks of ``len(rows)`` rows (e.g. inputs over reconstructions).
 
     The result is always RGB so the tile background can be a tint that stands
     out against both dark and light images. Returns the mosaic and the
     vertical centre of every image row, used to place the row labels.
     """
-    if inputs.shape[3] == 1:
-        inputs, recons = np.repeat(inputs, 3, axis=3), np.repeat(recons, 3, axis=3)
-    count, height, width, channels = inputs.shape
+    if rows[0].shape[3] == 1:
+        rows = [np.repeat(r, 3, axis=3) for r in rows]
+    count, height, width, channels = rows[0].shape
     blocks = math.ceil(count / cols)
-    block_height = 2 * height + gap
+    block_height = len(rows) * (height + gap) - gap
     total_h = blocks * block_height + (blocks - 1) * block_gap
     total_w = cols * width + (cols - 1) * gap
     canvas = np.empty((total_h, total_w, channels), dtype=np.float32)
@@ -67,14 +65,15 @@ def _mosaic(
     centres: list[float] = []
     for block in range(blocks):
         top = block * (block_height + block_gap)
-        centres += [top + height / 2 - 0.5, top + height + gap + height / 2 - 0.5]
+        centres += [top + r * (height + gap) + height / 2 - 0.5 for r in range(len(rows))]
         for col in range(cols):
             index = block * cols + col
             if index >= count:
                 break
             left = col * (width + gap)
-            canvas[top : top + height, left : left + width] = inputs[index]
-            canvas[top + height + gap : top + block_height, left : left + width] = recons[index]
+            for r, images in enumerate(rows):
+                y = top + r * (height + gap)
+                canvas[y : y + height, left : left + width] = images[index]
     return canvas, centres
 
 
@@ -133,14 +132,23 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
             f"got {np.shape(inputs)} and {np.shape(reconstructions)}"
         )
     count = min(int(n), originals.shape[0])
-    cols = min(count, 8)
-    height, width = originals.shape[1:3]
+    return image_rows_png([("input", np.asarray(inputs)[:count]), ("recon.", np.asarray(reconstructions)[:count])],
+                          f"{count} images: each input above its reconstruction")
+
+
+def image_rows_png(rows: list[tuple[str, np.ndarray]], title: str, cols: int = 8) -> bytes:
+    """Named rows of same-shaped images, column by column (e.g. clean / noisy / denoised, or an interpolation),
+    ``cols`` per block; each row batch ``(n, c, h, w)`` or ``(n, h, w)`` in [0, 1]."""
+    batches = [_as_image_batch(images, name) for name, images in rows]
+    if len({b.shape for b in batches}) != 1:
+        raise ValueError(f"image rows must share one shape, got {[np.shape(i) for _, i in rows]}")
+    count = batches[0].shape[0]
+    height, width = batches[0].shape[1:3]
     gap = max(1, min(height, width) // 14)
-    mosaic, centres = _mosaic(originals[:count], recons[:count], cols, gap=gap, block_gap=4 * gap)
+    mosaic, centres = _mosaic(batches, min(count, cols), gap=gap, block_gap=4 * gap)
     # Integer upscaling keeps small images (e.g. 28x28) crisp; big ones shrink.
-    fig = _labelled_mosaic_figure(mosaic, centres, ["input", "recon."] * (len(centres) // 2),
-                                  f"{count} images: each input above its reconstruction",
-                                  max_width=900, fontsize=9)
+    names = [name for name, _ in rows] * (len(centres) // len(rows))
+    fig = _labelled_mosaic_figure(mosaic, centres, names, title, max_width=900, fontsize=9)
     return _figure_to_png(fig)
 
 
@@ -193,3 +201,18 @@ def cluster_examples_png(images: np.ndarray, clusters: np.ndarray, per_cluster: 
                                   "Members of each cluster (cluster id and size on the left)", max_width=700,
                                   fontsize=8)
     return _figure_to_png(fig)
+
+
+def tile_images(images: np.ndarray, cols: int = 8, gap: int = 1) -> np.ndarray:
+    """Images ``(n, c, h, w)`` or ``(n, h, w)`` in [0, 1] as one uint8 picture ``(H, W)`` or ``(H, W, 3)``,
+    ``cols`` to a row at their own resolution with ``gap`` white pixels between them: a plain grid to save as PNG."""
+    batch = _as_image_batch(images, "images")
+    n, h, w, c = batch.shape
+    cols = max(1, min(int(cols), n))
+    rows = math.ceil(n / cols)
+    canvas = np.ones((rows * (h + gap) - gap, cols * (w + gap) - gap, c), dtype=np.float32)
+    for i in range(n):
+        top, left = (i // cols) * (h + gap), (i % cols) * (w + gap)
+        canvas[top : top + h, left : left + w] = batch[i]
+    pixels = np.rint(canvas * 255).astype(np.uint8)
+    return pixels[:, :, 0] if c == 1 else pixels

@@ -9,19 +9,13 @@ import numpy as np
 
 from ..estimators import Codec
 from ..estimators.codec import as_unit_images
+from ..metrics import psnr
 from ..report import write_report
 from .run_dir import prepare_run_dir
 
 REPORT = "report.html"
 #: Images the report measures bytes and PSNR on.
 REPORT_IMAGES = 1000
-
-
-def psnr(reference: np.ndarray, decoded: np.ndarray) -> np.ndarray:
-    """PSNR in dB of each uint8 image against its reference (255 peak), ``(n,)``."""
-    diff = reference.astype(np.float64) - decoded.astype(np.float64)
-    mse = (diff**2).reshape(len(diff), -1).mean(axis=1)
-    return 10 * np.log10(255.0**2 / np.maximum(mse, 1e-10))
 
 
 def fit_codec_run(codec: Codec, images: object, out: str | os.PathLike, *, overwrite: bool = False,

@@ -14,7 +14,7 @@ import numpy as np
 from ..data.sources import Source
 from ..data.table_files import TableFiles
 from ..estimators import AutoEncoder
-from ..report import write_report
+from ..report import image_rows_png, png_img_tag, write_report
 from ..training.distributed import barrier, world
 from .run_dir import prepare_run_dir, write_run_facts
 
@@ -75,6 +75,23 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
         "training seconds": round(getattr(ae, "train_seconds_", float("nan")), 1),
         "mean squared reconstruction error per feature (report rows)": float(np.mean(ae.reconstruction_error(X))),
     }
+    extra = generation_sections(ae, X) if source.is_image and ae.config_.bottleneck["name"] == "gaussian" else []
     return write_report(Path(out) / REPORT,
                         title=f"aekit run: {ae.kind} autoencoder on {source.name}", summary=summary,
-                        history=ae.history_, images=images, feature_errors=feature_errors, codes=codes, labels=labels)
+                        history=ae.history_, images=images, feature_errors=feature_errors, codes=codes, labels=labels,
+                        extra_sections=extra)
+
+
+def generation_sections(ae: AutoEncoder, X: np.ndarray) -> list[tuple[str, str]]:
+    """A VAE's report on images: 16 samples from the prior, and interpolations between pairs of report images."""
+    samples = ae.sample(16, random_state=0)
+    pairs = [(0, 1), (2, 3), (4, 5)][: len(X) // 2]
+    rows = [(f"{a} to {b}", ae.interpolate(X[a], X[b], steps=8)) for a, b in pairs]
+    sections = [("Samples", png_img_tag(image_rows_png([("prior", samples[:8]), ("prior", samples[8:])],
+                                                       "16 images decoded from codes drawn from the prior"),
+                                        "samples from the VAE"))]
+    if rows:
+        sections.append(("Interpolations", png_img_tag(
+            image_rows_png(rows, "decodings along straight lines between the codes of two images"),
+            "interpolations between pairs of images")))
+    return sections

@@ -39,6 +39,16 @@ def test_denoising_raises_psnr_on_held_out_images(fitted, digits8):
     assert after > before + 3.5, (before, after)
 
 
+def test_loss_follows_the_pixels_and_bce_reaches_pure_black(fitted, digits8):
+    assert fitted.config_.loss == "bce"  # digits: most pixels are 0
+    noisy = fitted.corrupt(digits8[1500:1600], random_state=2)
+    residual = Denoiser(level=0.3, widths=(16, 16, 16), max_iter=40, random_state=0, loss="mse").fit(digits8[:1500])
+    near_black = [(den.transform(noisy) <= 2).mean() for den in (fitted, residual)]
+    assert near_black[0] > near_black[1] + 0.05, near_black  # the background comes out black, not faintly noisy
+    photos = [np.random.default_rng(0).uniform(0.1, 0.9, (1, 16, 16)).astype(np.float32) for _ in range(4)]
+    assert Denoiser(widths=(4, 4, 4), max_iter=1).fit(photos).config_.loss == "mse"
+
+
 def test_training_noise_is_fresh_and_clipped(fitted, digits8):
     x = torch.from_numpy(digits8[:4, None].astype(np.float32) / 255)
     a, b = fitted.model_.corrupted(x), fitted.model_.corrupted(x)
@@ -48,7 +58,7 @@ def test_training_noise_is_fresh_and_clipped(fitted, digits8):
 
 def test_blind_gaussian_draws_a_sigma_per_image():
     noise = GaussianNoise(0.05, max_level=0.5).train()
-    out = noise(torch.zeros(400, 1, 8, 8))
+    out = noise(torch.zeros(400, 1, 32, 32))
     sigmas = out.flatten(1).std(dim=1)
     assert 0.03 < float(sigmas.min()) < 0.1 and 0.4 < float(sigmas.max()) < 0.6
     with pytest.raises(ValueError, match="max_level"):

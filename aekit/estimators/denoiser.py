@@ -97,6 +97,13 @@ def _give_back(images: list[np.ndarray], form: dict) -> np.ndarray | list[np.nda
     return [one(im, g, d) for im, g, d in zip(images, form["grey"], form["dtype"])]
 
 
+def _auto_loss(images: list[np.ndarray]) -> str:
+    """"bce" when at least half of the pixels (of up to 64 images) are exactly 0 or 1, else "mse"."""
+    sample = images[:: max(1, len(images) // 64)][:64]
+    at_ends = sum(int(((im == 0) | (im == 1)).sum()) for im in sample)
+    return "bce" if at_ends >= 0.5 * sum(im.size for im in sample) else "mse"
+
+
 @register_format
 class Denoiser(TransformerMixin, ModelEstimator):
     """Remove noise from images: ``fit`` on clean images, ``transform`` noisy ones.
@@ -112,6 +119,10 @@ class Denoiser(TransformerMixin, ModelEstimator):
     widths : (int, int, int), default=(16, 32, 64)
         Channels of the network's three resolutions (full, half, quarter); wider is slower and, with enough
         training, better.
+    loss : {"auto", "mse", "bce"}, default="auto"
+        ``"mse"``: the network predicts the noise (photographs); ``"bce"``: it corrects the image's logits, so
+        outputs reach pure black and white (digits, scans, masks). ``"auto"`` picks "bce" when at least half of the
+        training pixels sit at the ends of the range (0 or 1), else "mse" (see ``models/denoising_unet.py``).
     patch_size : int, default=48
         Side of the random training crops taken from images larger than this; smaller images train whole.
     max_iter : int, optional
@@ -137,6 +148,7 @@ class Denoiser(TransformerMixin, ModelEstimator):
         "noise": [StrOptions(set(NOISES))],
         "level": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "widths": ["array-like"],
+        "loss": [StrOptions({"auto", "mse", "bce"})],
         "patch_size": [Interval(Integral, 8, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -147,12 +159,13 @@ class Denoiser(TransformerMixin, ModelEstimator):
     }
 
     def __init__(self, noise: str = "gaussian", level: float | tuple[float, float] = 0.5, *,
-                 widths: tuple[int, int, int] = (16, 32, 64), patch_size: int = 48, max_iter: int | None = None,
+                 widths: tuple[int, int, int] = (16, 32, 64), loss: str = "auto", patch_size: int = 48, max_iter: int | None = None,
                  batch_size: int | None = None, learning_rate: float = 1e-3, device: str = "auto",
                  random_state: int | np.random.RandomState | None = None, verbose: int = 0) -> None:
         self.noise = noise
         self.level = level
         self.widths = widths
+        self.loss = loss
         self.patch_size = patch_size
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -191,7 +204,8 @@ class Denoiser(TransformerMixin, ModelEstimator):
         self.channels_ = channels.pop()
         self.n_features_in_ = self.channels_
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        self.config_ = DenoiserConfig(channels=self.channels_, widths=widths, corruption=corruption)
+        self.config_ = DenoiserConfig(channels=self.channels_, widths=widths, corruption=corruption,
+                                      loss=self.loss if self.loss != "auto" else _auto_loss(images))
         self.device_ = resolve_device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

@@ -10,8 +10,16 @@ than the image itself, and near-clean inputs pass through almost unchanged. Batc
 trains faster at the same cost. No dense layer anywhere, so one trained network applies to whole images of any
 size (``forward`` pads to a multiple of 4 and crops back).
 
+Two output forms, by ``loss``. ``"mse"``: the residual above, scored by squared error -- for photographs, whose
+values spread over the range. ``"bce"``: the same identity path in logit space, clean = sigmoid(logit(corrupted) +
+correction), scored by cross-entropy -- for images whose pixels pile up at the ends of the range (digits, scans,
+masks): the sigmoid reaches pure black and white, where a residual leaves faint noise that SSIM punishes. Both
+losses are minimised by the clean image's conditional mean. Measured (issue 11, 150 s of training each): on MNIST
+validation images at σ = 0.5, mse 21.02 dB / SSIM 0.870, bce 20.98 dB / 0.893; on held-out train400 photographs at
+σ = 25, mse 28.01 dB, bce 27.83 dB.
+
 ``loss`` corrupts the clean batch afresh at every step (so every epoch sees new noise), keeps the corrupted image
-in the value range, and scores the squared error against the clean image.
+in the value range, and scores the cleaned result against the clean image.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from .corruption import build_corruption
 
 #: Two stride-2 stages: sizes are padded to a multiple of this.
 MULTIPLE = 4
+#: How close to the ends of the range the logit identity path reaches (logit(0.01) = -4.6).
+LOGIT_EPS = 0.01
 
 
 @dataclass
@@ -36,17 +46,18 @@ class DenoiserConfig:
     channels: int = 1
     widths: tuple[int, int, int] = (32, 64, 128)
     corruption: dict = field(default_factory=lambda: {"name": "gaussian", "level": 0.5})
+    loss: str = "mse"  # "mse" (residual in pixels) | "bce" (residual in logits)
     low: float = 0.0
     high: float = 1.0
 
     def to_dict(self) -> dict:
         return {"channels": self.channels, "widths": list(self.widths), "corruption": dict(self.corruption),
-                "low": self.low, "high": self.high}
+                "loss": self.loss, "low": self.low, "high": self.high}
 
     @classmethod
     def from_dict(cls, d: dict) -> DenoiserConfig:
         return cls(channels=int(d["channels"]), widths=tuple(int(w) for w in d["widths"]),
-                   corruption=dict(d["corruption"]), low=float(d["low"]), high=float(d["high"]))
+                   corruption=dict(d["corruption"]), loss=str(d["loss"]), low=float(d["low"]), high=float(d["high"]))
 
 
 def _block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
@@ -74,22 +85,34 @@ class DenoisingUNet(nn.Module):
         self.register_buffer("centre", torch.tensor(mid), persistent=False)
         self.register_buffer("spread", torch.tensor(half), persistent=False)
 
-    def noise(self, x: torch.Tensor) -> torch.Tensor:
-        """The predicted noise of ``x`` (sizes a multiple of 4)."""
-        h = (x - self.centre) / self.spread
-        e1 = self.enc1(h)
+    def body(self, x: torch.Tensor) -> torch.Tensor:
+        """The network's output for ``x`` (sizes a multiple of 4), float32: the noise in pixel units ("mse") or the
+        correction in logit units ("bce")."""
+        e1 = self.enc1((x - self.centre) / self.spread)
         e2 = self.enc2(e1)
         d2 = self.dec2(self.up2(self.enc3(e2)) + e2)
-        return self.out(self.dec1(self.up1(d2) + e1)) * self.spread
+        out = self.out(self.dec1(self.up1(d2) + e1)).float()
+        return out * self.spread if self.config.loss == "mse" else out
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Cleaned images, same size as ``x`` (reflect-padded to a multiple of 4 inside, cropped back)."""
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """("bce") Logits of the cleaned image: the corrupted image's own logits plus the predicted correction."""
+        p = ((x.float() - self.config.low) / (self.config.high - self.config.low)).clamp(LOGIT_EPS, 1 - LOGIT_EPS)
+        return torch.log(p / (1 - p)) + self.body(x)
+
+    def clean(self, x: torch.Tensor) -> torch.Tensor:
+        """Cleaned images for ``x`` whose sizes are a multiple of 4."""
+        if self.config.loss == "bce":
+            return self.config.low + (self.config.high - self.config.low) * torch.sigmoid(self.logits(x))
+        return x.float() - self.body(x)
+
+    def forward(self, x: torch.Tensor, as_logits: bool = False) -> torch.Tensor:
+        """Cleaned images (or with ``as_logits``, their logits), same size as ``x``: reflect-padded to a multiple of 4
+        inside, cropped back."""
         h, w = x.shape[-2:]
         ph, pw = -h % MULTIPLE, -w % MULTIPLE
         padded = F.pad(x, (0, pw, 0, ph), mode="reflect" if min(h, w) > max(ph, pw) else "replicate") \
             if ph or pw else x
-        clean = padded - self.noise(padded).float()
-        return clean[..., :h, :w]
+        return (self.logits(padded) if as_logits else self.clean(padded))[..., :h, :w]
 
     def corrupted(self, x: torch.Tensor) -> torch.Tensor:
         """A fresh corruption of clean ``x``, kept in the value range (as a saved noisy image would be)."""
@@ -101,10 +124,15 @@ class DenoisingUNet(nn.Module):
             self.corrupt.train(was)
 
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """Mean squared error per pixel between the cleaned fresh corruption and the clean batch."""
+        """Per-pixel error of the cleaned fresh corruption against the clean batch: squared error, or cross-entropy
+        with the clean intensities as targets ("bce")."""
         clean = batch.x
         with torch.no_grad():
             noisy = self.corrupted(clean)
+        if self.config.loss == "bce":
+            target = (clean - self.config.low) / (self.config.high - self.config.low)
+            err = F.binary_cross_entropy_with_logits(self(noisy, as_logits=True), target)
+            return {"bce": err, "total": err}
         err = F.mse_loss(self(noisy), clean)
         return {"mse": err, "total": err}
 

@@ -47,6 +47,7 @@ def fit_denoise_run(denoiser: Denoiser, images: list[np.ndarray], out: str | os.
         "data": f"{name}: {len(images)} image(s)",
         "noise": f"{denoiser.noise} {denoiser.level}",
         "channels": denoiser.channels_,
+        "loss": denoiser.config_.loss,
         "epochs": denoiser.n_iter_,
         "training seconds": round(denoiser.train_seconds_, 1),
         "images measured": len(clean),

@@ -159,8 +159,9 @@ class Denoiser(TransformerMixin, ModelEstimator):
     }
 
     def __init__(self, noise: str = "gaussian", level: float | tuple[float, float] = 0.5, *,
-                 widths: tuple[int, int, int] = (16, 32, 64), loss: str = "auto", patch_size: int = 48, max_iter: int | None = None,
-                 batch_size: int | None = None, learning_rate: float = 1e-3, device: str = "auto",
+                 widths: tuple[int, int, int] = (16, 32, 64), loss: str = "auto", patch_size: int = 48,
+                 max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
+                 device: str = "auto",
                  random_state: int | np.random.RandomState | None = None, verbose: int = 0) -> None:
         self.noise = noise
         self.level = level

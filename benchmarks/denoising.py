@@ -195,17 +195,14 @@ def natural_part(args: argparse.Namespace) -> str:
         noisy = [noisy_copy(im, sigma, seed=10 + i) for i, im in enumerate(test)]
         den = Denoiser(level=sigma, widths=tuple(args.widths), max_iter=args.epochs, random_state=0, verbose=1)
         if args.minutes:  # a time budget: epochs of the crop source sized so training ends near it
-            den.set_params(max_iter=args.epochs or 10_000)
-            den = fit_for_minutes(den, train, args.minutes)
+            fit_for_minutes(den, train, args.minutes)
         else:
             den.fit(train)
         ours = den.transform(noisy)
         p_ours = np.mean([psnr(c[None], o[None])[0] for c, o in zip(test, ours)])
         p_noisy = np.mean([psnr(c[None], n[None])[0] for c, n in zip(test, noisy)])
-        import bm3d
-
         t0 = time.perf_counter()
-        theirs = [np.clip(bm3d.bm3d(n[0].astype(np.float64), sigma_psd=sigma), 0, 1)[None] for n in noisy]
+        theirs = [np.clip(_bm3d(n[0].astype(np.float64), 1.0, sigma), 0, 1)[None] for n in noisy]
         bm3d_s = time.perf_counter() - t0
         p_bm3d = np.mean([psnr(c[None], o[None].astype(np.float32))[0] for c, o in zip(test, theirs)])
         rows.append([sigma255, f"{p_noisy:.2f}", f"{p_ours:.2f}", f"{den.train_seconds_ / 60:.1f}", den.n_iter_,

@@ -19,7 +19,6 @@ Published: a standard VAE about 89.8 nats (pythae's reproduction), IWAE (k=50) a
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import time
 
@@ -96,7 +95,6 @@ def main() -> None:
              "afresh every epoch (dynamic). Published: VAE about 89.8, IWAE (k=50) 86.8, VampPrior 85.8 nats.")
     table = markdown_table(["run", "encoder", "code", "epochs", "training min", "NLL (nats)", "estimate s"], rows)
     publish("vae-likelihood", "\n".join(head + ["", intro, "", table]), not args.no_write)
-    assert math.isfinite(value)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,8 @@ def test_blind_gaussian_draws_a_sigma_per_image():
     out = noise(torch.zeros(400, 1, 32, 32))
     sigmas = out.flatten(1).std(dim=1)
     assert 0.03 < float(sigmas.min()) < 0.1 and 0.4 < float(sigmas.max()) < 0.6
+    from_zero = GaussianNoise(0.0, max_level=0.2).train()  # a range from no noise still corrupts
+    assert float(from_zero(torch.zeros(50, 1, 8, 8)).abs().max()) > 0
     with pytest.raises(ValueError, match="max_level"):
         GaussianNoise(0.5, max_level=0.1)
 
@@ -160,12 +162,17 @@ def test_cli_fits_then_cleans_files_in_their_own_format(tmp_path, capsys):
     noisy.mkdir()
     _write_png(noisy / "grey.png", rng.integers(0, 256, (21, 35), dtype=np.uint8))
     Image.fromarray(rng.integers(0, 256, (18, 26, 3), dtype=np.uint8)).save(noisy / "colour.jpg", quality=90)
+    alpha = rng.integers(0, 256, (20, 24), dtype=np.uint8)
+    Image.fromarray(np.dstack([rng.integers(0, 256, (20, 24, 3), dtype=np.uint8), alpha])).save(noisy / "rgba.png")
     np.save(tmp_path / "arr.npy", rng.random((2, 16, 16)).astype(np.float32))
     assert main(["denoise", str(tmp_path / "run"), str(noisy), str(tmp_path / "arr.npy"),
                  "--out", str(tmp_path / "out")]) == 0
     with Image.open(tmp_path / "out" / "grey.png") as g, Image.open(tmp_path / "out" / "colour.jpg") as c:
         assert (g.mode, g.size, g.format) == ("L", (35, 21), "PNG")
         assert (c.mode, c.size, c.format) == ("RGB", (26, 18), "JPEG")
+    with Image.open(tmp_path / "out" / "rgba.png") as t:
+        assert (t.mode, t.size) == ("RGBA", (24, 20))
+        np.testing.assert_array_equal(np.asarray(t)[:, :, 3], alpha)  # transparency kept as it was
     arr = np.load(tmp_path / "out" / "arr.npy")
     assert arr.shape == (2, 16, 16) and arr.dtype == np.float32
     capsys.readouterr()

@@ -14,6 +14,7 @@ from ..data.sources import load_source
 from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
 from ..runs import fit_codec_run
+from .common import add_fit_options
 
 SUFFIX = ".aek"
 
@@ -33,10 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="quality against size: larger is sharper and bigger (default: 100)")
     train.add_argument("--latent-dim", type=int, default=64, metavar="K", help="code dimensions (default: 64)")
     train.add_argument("--epochs", type=int, default=None, metavar="N", help="(default: adapts to the data)")
-    train.add_argument("--overwrite", action="store_true", help="replace a codec already in CODEC_DIR")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--device", default="auto")
-    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fit_options(train, "a codec already in CODEC_DIR")
     codec.set_defaults(run=run_train)
 
     comp = sub.add_parser("compress", help="compress images with a trained codec",

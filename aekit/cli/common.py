@@ -32,6 +32,14 @@ def label_column_for(args: argparse.Namespace) -> tuple[str | None, bool]:
     return remembered_label_column(args.run_dir), True
 
 
+def add_fit_options(parser: argparse.ArgumentParser, replaces: str = "a finished run already in RUN_DIR") -> None:
+    """The options every command that trains and writes a directory shares: --overwrite, --seed, --device, -q."""
+    parser.add_argument("--overwrite", action="store_true", help=f"replace {replaces}")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def image_size(text: str) -> tuple[int, int]:
     try:
         h, w = (int(v) for v in text.lower().split("x"))

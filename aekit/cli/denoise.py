@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.images import find_images, image_files, is_grey_file, read_image
+from ..data.images import GREY_MODES, find_images, image_files, image_mode, read_image
 from ..data.sources import load_source
 from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
 from ..runs import fit_denoise_run
+from .common import add_fit_options
 
 #: What ``aekit denoise RUN_DIR ...`` is short for.
 APPLY = "apply"
@@ -62,10 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--patch-size", type=int, default=48, metavar="PX",
                      help="side of the random training crops of large images (default: 48)")
     fit.add_argument("--epochs", type=int, default=None, metavar="N", help="(default: adapts to the data)")
-    fit.add_argument("--overwrite", action="store_true", help="replace a denoiser already in RUN_DIR")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--device", default="auto")
-    fit.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fit_options(fit, "a denoiser already in RUN_DIR")
     fit.set_defaults(run=run_fit)
 
     app = dsub.add_parser(APPLY, help="clean noisy images with a trained denoiser",
@@ -91,7 +89,7 @@ def _clean_images(spec: str) -> tuple[list[np.ndarray] | np.ndarray, str]:
     path = Path(spec)
     if path.is_dir() and find_images(path):
         files = find_images(path)
-        grey = all(is_grey_file(f) for f in files)
+        grey = all(image_mode(f) in GREY_MODES for f in files)
         return [read_image(f, grayscale=grey) for f in files], path.name
     source = load_source(spec)
     if not source.is_image:
@@ -112,19 +110,16 @@ def run_fit(args: argparse.Namespace) -> int:
     return 0
 
 
-def _save_like(pixels: np.ndarray, original: Path, target: Path) -> None:
-    """uint8 ``(c, h, w)`` written in the original's format; an alpha channel the original had is kept."""
-    with Image.open(original) as src:
-        mode, alpha = src.mode, (src.getchannel("A") if "A" in src.getbands() else None)
+def _save_like(pixels: np.ndarray, original: Path, mode: str, target: Path) -> None:
+    """uint8 ``(c, h, w)`` written in the original's format; an alpha channel the original (of ``mode``) had is kept
+    (read back from it only then)."""
     img = Image.fromarray(pixels[0] if pixels.shape[0] == 1 else pixels.transpose(1, 2, 0))
-    if alpha is not None and img.mode == "RGB" and alpha.size == img.size:
-        img.putalpha(alpha)
-    elif alpha is not None and img.mode == "L" and alpha.size == img.size:
-        img = Image.merge("LA", (img, alpha))
-    options = {"quality": 95} if target.suffix.lower() in (".jpg", ".jpeg") else {}
-    if options and img.mode in ("RGBA", "LA"):
-        img = img.convert("RGB" if mode != "LA" else "L")
-    img.save(target, **options)
+    if mode in ("RGBA", "LA", "PA") and target.suffix.lower() not in (".jpg", ".jpeg"):
+        with Image.open(original) as src:
+            alpha = src.getchannel("A")
+        if alpha.size == img.size:
+            img.putalpha(alpha)  # L -> LA, RGB -> RGBA
+    img.save(target, **({"quality": 95} if target.suffix.lower() in (".jpg", ".jpeg") else {}))
 
 
 def run_apply(args: argparse.Namespace) -> int:
@@ -143,9 +138,9 @@ def run_apply(args: argparse.Namespace) -> int:
         cleaned = denoiser.transform(np.load(path, allow_pickle=False))
         np.save(out / path.name, cleaned, allow_pickle=False)
     for file, target in zip(files, targets):
-        grey = denoiser.channels_ == 1 and is_grey_file(file)
-        image = np.rint(read_image(file, grayscale=grey) * 255).astype(np.uint8)
-        _save_like(denoiser.transform([image])[0], file, target)
+        mode = image_mode(file)
+        image = np.rint(read_image(file, grayscale=denoiser.channels_ == 1 and mode in GREY_MODES) * 255)
+        _save_like(denoiser.transform([image.astype(np.uint8)])[0], file, mode, target)
     print(f"wrote {len(files)} image(s) and {len(arrays)} array(s) to {out}", file=sys.stderr)
     print(out)
     return 0

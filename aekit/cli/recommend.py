@@ -9,6 +9,7 @@ from pathlib import Path
 from ..data.files import read_table
 from ..estimators import Recommender
 from ..runs import fit_recommender_run, write_recommendations
+from .common import add_fit_options
 
 DESCRIPTION = (
     "Recommend items from a log of (user, item[, rating]) rows. Two forms:\n\n"
@@ -40,10 +41,7 @@ def _fit_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="mult-vae", choices=("mult-vae", "mult-dae"), help="(default: mult-vae)")
     p.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum epochs (default: adapts)")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
-    p.add_argument("--overwrite", action="store_true", help="replace a finished run already in RUN_DIR")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fit_options(p)
     return p
 
 

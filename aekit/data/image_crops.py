@@ -2,9 +2,9 @@
 
 Why: photographs differ in size and are too large to batch whole; a network without dense layers learns the
 same thing from small crops, and fresh crop positions every epoch show it far more distinct samples than there
-are images. Crops are drawn in proportion to each image's area (every pixel is as likely to be seen), and, for
-photographs, randomly flipped and rotated by multiples of 90 degrees (natural image statistics do not depend on
-orientation; eight times the variety for free).
+are images. Crops are drawn in proportion to each image's area (every pixel is as likely to be seen) and randomly
+flipped and rotated by multiples of 90 degrees (the statistics of photographs, what this source is used for, do
+not depend on orientation: eight times the variety for free).
 """
 
 from __future__ import annotations
@@ -22,18 +22,15 @@ class ImageCrops:
     """``crops_per_epoch`` random ``patch`` x ``patch`` crops per epoch from ``images`` (each ``(c, h, w)`` float32,
     every side at least ``patch``). Randomness comes from the global torch RNG, which the Trainer seeds."""
 
-    def __init__(self, images: list[np.ndarray], patch: int, crops_per_epoch: int, *, orientations: bool = True,
-                 eval_crops: int = 0) -> None:
+    def __init__(self, images: list[np.ndarray], patch: int, crops_per_epoch: int) -> None:
         if not images:
             raise ValueError("no images to crop")
         small = [im.shape[1:] for im in images if min(im.shape[1:]) < patch]
         if small:
             raise ValueError(f"crops of {patch}x{patch} need images at least that large; got {small[0]}")
         self.images, self.patch, self.n = images, int(patch), int(crops_per_epoch)
-        self.orientations = orientations
         area = np.array([im.shape[1] * im.shape[2] for im in images], dtype=np.float64)
         self.weights = torch.from_numpy(area / area.sum())
-        self._eval = self._draw(eval_crops, torch.Generator().manual_seed(0), orient=False) if eval_crops else None
 
     def __len__(self) -> int:
         return self.n
@@ -65,12 +62,11 @@ class ImageCrops:
         if generator is not None:  # seeded alike on every rank: offset so ranks draw different crops
             generator = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)) + rank)
         for i in range(0, share, batch_size):
-            yield Batch(self._draw(min(batch_size, share - i), generator, self.orientations))
+            yield Batch(self._draw(min(batch_size, share - i), generator, orient=True))
 
     def sequential(self, batch_size: int, rank: int = 0, world: int = 1) -> Iterator[Batch]:
-        """The fixed evaluation crops (drawn once, seeded), in order."""
-        crops = self._eval if self._eval is not None else self._draw(min(self.n, 256), torch.Generator().manual_seed(0),
-                                                                     orient=False)
+        """Up to 256 crops drawn with a fixed seed (the same every call), in order: for evaluation."""
+        crops = self._draw(min(self.n, 256), torch.Generator().manual_seed(0), orient=False)
         start, stop = len(crops) * rank // world, len(crops) * (rank + 1) // world
         for i in range(start, stop, batch_size):
             yield Batch(crops[i : min(i + batch_size, stop)])

@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-__all__ = ["IMAGE_SUFFIXES", "find_images", "image_files", "is_grey_file", "load_image_folder", "read_image"]
+__all__ = ["GREY_MODES", "IMAGE_SUFFIXES", "find_images", "image_files", "image_mode", "load_image_folder", "read_image",
+           "unit_pixels"]
 
 #: Suffixes that are read (compared in lower case).
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp")
 
 #: Pillow modes treated as grey.
-_GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+GREY_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 #: EXIF orientations that swap width and height.
 _TRANSPOSED = {5, 6, 7, 8}
 _READ_ERRORS = (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError, SyntaxError)
@@ -97,7 +98,7 @@ def load_image_folder(
     if target is None:
         counts = Counter(sizes)
         target = max(counts, key=lambda s: (counts[s], -sizes.index(s)))
-    grey = all(m in _GREY_MODES for m in modes) if grayscale is None else bool(grayscale)
+    grey = all(m in GREY_MODES for m in modes) if grayscale is None else bool(grayscale)
 
     channels = 1 if grey else 3
     X = np.empty((len(files), channels, target[0], target[1]), dtype=np.float32)
@@ -115,9 +116,24 @@ def read_image(file: str | os.PathLike, *, grayscale: bool) -> np.ndarray:
     return _read(file, grayscale, size)
 
 
-def is_grey_file(file: str | os.PathLike) -> bool:
-    """True when the file's pixels are grey (from its header)."""
-    return _probe(Path(file))[0] in _GREY_MODES
+def image_mode(file: str | os.PathLike) -> str:
+    """The file's Pillow mode ("L", "RGB", "RGBA", ...), from its header; grey ones are in :data:`GREY_MODES`."""
+    return _probe(Path(file))[0]
+
+
+def unit_pixels(arr: np.ndarray, what: str = "images") -> np.ndarray:
+    """Pixels as float32 in [0, 1]: uint8 divided by 255, floats checked to be finite and in [0, 1] (a one-line
+    error otherwise: what every estimator that takes image arrays needs)."""
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) / np.float32(255.0)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise TypeError(f"{what} must be uint8 or float, got dtype {arr.dtype}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{what} contain NaN or infinite values")
+    if arr.min() < 0 or arr.max() > 1:
+        raise ValueError(f"{what} must hold floats in [0, 1] or uint8 values 0..255; got values in "
+                         f"[{arr.min():.3g}, {arr.max():.3g}]")
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def image_files(inputs: list[str | os.PathLike]) -> list[Path]:

@@ -164,7 +164,8 @@ class TableFiles:
 
     def survey(self, *, validation_share: float, sample_rows: int, seed: int) -> Survey:
         """Read everything once: the rows held out for validation, and a sample of about ``sample_rows`` rows
-        (fewer by the validation share) of the others spread over the whole data (both chosen by hashing row ids, so every process agrees)."""
+        (fewer by the validation share) of the others spread over the whole data (both chosen by hashing row ids,
+        so every process agrees)."""
         keep = min(1.0, sample_rows / self.n_rows)
         sample, held_out = [], []
         for unit in self.units:

@@ -48,7 +48,7 @@ from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_di
 from ..data.table_files import TableFiles
 from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder
-from .base import ModelEstimator, register_format, tensor
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 
 @register_format
@@ -95,18 +95,13 @@ class AnomalyDetector(ModelEstimator):
     LEGACY_FORMATS = ("aekit.anomaly-detector/1",)
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_samples": [Interval(Integral, 2, None, closed="left"), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "scaling": [StrOptions({"rank-gauss", "standard", "none"})],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(

@@ -49,7 +49,7 @@ from ..training import Trainer, TrainConfig, default_training, resolve_device
 from ..training.distributed import same_on_all_ranks
 from ..training.precision import PRECISIONS, step_arithmetic
 from ..training.layerwise import pretrain_layerwise
-from .base import ModelEstimator, RegistryOptions, register_format
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
 from .presets import (ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim,
                       preset)
@@ -175,6 +175,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     LEGACY_FORMATS = ("aekit.autoencoder/1",)
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "kind": [StrOptions(set(KINDS))],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
@@ -190,9 +191,6 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         "contractive_weight": [Interval(Real, 0, None, closed="left"), None],
         "beta": [Interval(Real, 0, None, closed="left"), None],
         "pretrain": ["boolean", None],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "loss_threshold": [Real, None],
         "early_stopping": ["boolean"],
@@ -200,9 +198,6 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "checkpoint_dir": [str, os.PathLike, None],
         "precision": [StrOptions(set(PRECISIONS))],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -471,9 +466,14 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         return self.input_.inverse(predict_batches(self.model_.reconstruct, x, self.device_))
 
     # ------------------------------------------------------------------------------------------ generate
-    def _check_vae(self, what: str) -> None:
+    @property
+    def is_variational(self) -> bool:
+        """Whether the fitted model is a VAE (a Gaussian code with a prior to sample from)."""
         check_is_fitted(self)
-        if self.config_.bottleneck["name"] != "gaussian":
+        return self.config_.bottleneck["name"] == "gaussian"
+
+    def _check_vae(self, what: str) -> None:
+        if not self.is_variational:
             raise ValueError(f"{what} needs a variational autoencoder (kind='vae' or 'beta-vae'); this one is "
                              f"kind={self.kind!r}, whose codes have no prior to draw from")
 
@@ -588,10 +588,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     def _set_model(self, config: ModelConfig, state_dict: dict[str, torch.Tensor], adapter: InputAdapter,
                    device: str) -> None:
         self.config_ = config
-        self.model_ = AutoEncoderModel(config)
-        self.model_.load_state_dict(state_dict)
-        self.device_ = resolve_device(device)
-        self.model_.to(self.device_).eval()
+        self.model_ = self._placed(AutoEncoderModel(config), state_dict, device)
         self.input_ = adapter
         self.pretrain_history_ = []
         self._n_features_out = config.latent_dim

@@ -18,18 +18,32 @@ from __future__ import annotations
 
 import math
 import os
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from ..data.input import InputAdapter, check_n_features
 from ..io import read_config, read_model_dir, write_model_dir
+from ..models.flops import forward_macs
 from ..registry import Registry
+from ..training import TrainConfig, Trainer, TrainResult, resolve_device
+from ..training.precision import step_arithmetic
+
+#: The parameter constraints of the training knobs every trained estimator shares.
+TRAINING_CONSTRAINTS: dict[str, list] = {
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
 
 #: Saved-directory ``format`` -> the estimator class that reads it.
 FORMATS: Registry[type] = Registry("model directory format")
@@ -71,6 +85,29 @@ class ModelEstimator(BaseEstimator):
         self.n_features_in_ = other.n_features_in_
         if hasattr(other, "feature_names_in_"):
             self.feature_names_in_ = other.feature_names_in_
+
+    # ------------------------------------------------------------------------------------------- training
+    def _train(self, model: torch.nn.Module, data: object, *, sample_shape: tuple[int, ...], epochs: int,
+               batch: int, seed: int, label: str, callbacks: list | None = None, **settings: Any) -> TrainResult:
+        """Train ``model`` on the batch source ``data`` with the CPU threads and number format that a step of
+        ``batch`` samples of ``sample_shape`` calls for (``step_arithmetic``); uses the estimator's
+        ``learning_rate``, ``verbose`` and ``device_``, sets ``history_``, ``n_iter_`` and ``train_seconds_`` and
+        leaves the model in evaluation mode. ``settings`` are further :class:`TrainConfig` fields."""
+        macs = forward_macs(model, torch.zeros(1, *sample_shape)) * batch
+        threads, precision = step_arithmetic("auto", self.device_, macs)
+        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate, seed=seed,
+                             verbose=int(self.verbose), progress_label=label, num_threads=threads,
+                             precision=precision, **settings)
+        result = Trainer(model, config, self.device_, callbacks=callbacks).fit(data)
+        self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
+        model.eval()
+        return result
+
+    def _placed(self, model: torch.nn.Module, state_dict: dict[str, torch.Tensor], device: str) -> torch.nn.Module:
+        """``model`` with saved weights, on ``device`` (sets ``device_``), in evaluation mode: what loading does."""
+        model.load_state_dict(state_dict)
+        self.device_ = resolve_device(device)
+        return model.to(self.device_).eval()
 
     # -------------------------------------------------------------------------------------------- persist
     def _state(self) -> dict[str, Any]:

@@ -29,14 +29,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._utils import clip, next_pow2
 from ..data.batches import TensorBatches
+from ..data.images import unit_pixels
 from ..io.bitstream import pack_many, pack_one, unpack
 from ..models import AutoEncoderModel, ModelConfig
-from ..models.flops import forward_macs
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
-from ..training import TrainConfig, Trainer, epochs_for_steps, resolve_device
-from ..training.precision import step_arithmetic
-from .base import ModelEstimator, register_format
+from ..training import epochs_for_steps, resolve_device
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 from .presets import ENCODER_SETTINGS
 
 #: Gradient steps a default run aims for (epochs 5 to 200).
@@ -50,17 +49,7 @@ def as_unit_images(X: object, what: str = "images") -> np.ndarray:
     arr = np.asarray(X)
     if arr.ndim not in (3, 4) or arr.shape[0] == 0:
         raise ValueError(f"{what} must be a non-empty array of images (n, h, w) or (n, c, h, w); got shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        arr = arr.astype(np.float32) / 255.0
-    elif np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError(f"{what} contain NaN or infinite values")
-        if arr.min() < 0 or arr.max() > 1:
-            raise ValueError(f"{what} must hold floats in [0, 1] or uint8 values 0..255; got values in "
-                             f"[{arr.min():.3g}, {arr.max():.3g}]")
-        arr = arr.astype(np.float32)
-    else:
-        raise TypeError(f"{what} must be uint8 or float, got dtype {arr.dtype}")
+    arr = unit_pixels(arr, what)
     return arr[:, None] if arr.ndim == 3 else arr
 
 
@@ -99,16 +88,11 @@ class Codec(ModelEstimator):
     FORMAT = "aekit.codec/1"
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="neither")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_dims": ["array-like"],
         "dense": [Interval(Integral, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, *, lmbda: float = 100.0, latent_dim: int = 64, hidden_dims: tuple[int, ...] = (32, 64),
@@ -151,14 +135,8 @@ class Codec(ModelEstimator):
             self.model_ = AutoEncoderModel(self.config_)
         batch = self.batch_size or clip(next_pow2(len(x) / 256), 32, 256)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
-        macs = forward_macs(self.model_, torch.zeros(1, *self.image_shape_)) * batch
-        threads, precision = step_arithmetic("auto", self.device_, macs)
-        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
-                             early_stopping=False, seed=seed, verbose=int(self.verbose), progress_label="codec",
-                             num_threads=threads, precision=precision)
-        result = Trainer(self.model_, config, self.device_).fit(TensorBatches.from_numpy(x))
-        self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
-        self.model_.eval()
+        self._train(self.model_, TensorBatches.from_numpy(x), sample_shape=self.image_shape_, epochs=epochs,
+                    batch=batch, seed=seed, label="codec", early_stopping=False)
         self._set_identity()
         return self
 
@@ -222,10 +200,7 @@ class Codec(ModelEstimator):
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted = saved["config"]["fitted"]
         self.config_ = ModelConfig.from_dict(fitted["model"])
-        self.model_ = AutoEncoderModel(self.config_)
-        self.model_.load_state_dict(saved["state_dict"])
-        self.device_ = resolve_device(device)
-        self.model_.to(self.device_).eval()
+        self.model_ = self._placed(AutoEncoderModel(self.config_), saved["state_dict"], device)
         self.image_shape_ = tuple(fitted["image_shape"])
         self.n_iter_, self.history_ = fitted["n_iter"], saved["history"]
         self._set_identity()

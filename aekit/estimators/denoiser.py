@@ -26,12 +26,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip
 from ..data.batches import TensorBatches
 from ..data.image_crops import ImageCrops
+from ..data.images import unit_pixels
 from ..models.denoising_unet import MULTIPLE, DenoiserConfig, DenoisingUNet
 from ..models.flops import forward_macs
-from ..training import TrainConfig, Trainer, epochs_for_steps, resolve_device
-from ..training.precision import step_arithmetic
-from ..training.threads import thread_count
-from .base import ModelEstimator, register_format
+from ..training import epochs_for_steps, resolve_device
+from ..training.threads import thread_count, threads_for
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
 NOISES = ("gaussian", "salt-and-pepper", "masking")
 #: Gradient steps a default run aims for (epochs 3 to 100): about 3 minutes for MNIST on 2 CPU cores.
@@ -66,23 +66,11 @@ def as_image_list(X: object, what: str = "images") -> tuple[list[np.ndarray], di
         items = [im[None] if im.ndim == 2 else im for im in items]
     else:
         raise TypeError(f"{what} must be a NumPy array of images or a list of them, got {type(X).__name__}")
-    out = []
-    for im in items:
-        if im.shape[0] > 4:
-            raise ValueError(f"images must be channels-first (c, h, w) with 1 to 4 channels; got shape {im.shape} "
-                             "(for (h, w, c) arrays use np.moveaxis(image, -1, 0))")
-        if im.dtype == np.uint8:
-            out.append(im.astype(np.float32) / 255.0)
-        elif np.issubdtype(im.dtype, np.floating):
-            if not np.isfinite(im).all():
-                raise ValueError(f"{what} contain NaN or infinite values")
-            if im.min() < 0 or im.max() > 1:
-                raise ValueError(f"{what} must hold floats in [0, 1] or uint8 values 0..255; got values in "
-                                 f"[{im.min():.3g}, {im.max():.3g}]")
-            out.append(np.ascontiguousarray(im, dtype=np.float32))
-        else:
-            raise TypeError(f"{what} must be uint8 or float, got dtype {im.dtype}")
-    return out, form
+    wide = [im.shape for im in items if im.shape[0] > 4]
+    if wide:
+        raise ValueError(f"images must be channels-first (c, h, w) with 1 to 4 channels; got shape {wide[0]} "
+                         "(for (h, w, c) arrays use np.moveaxis(image, -1, 0))")
+    return [unit_pixels(im, what) for im in items], form
 
 
 def _give_back(images: list[np.ndarray], form: dict) -> np.ndarray | list[np.ndarray]:
@@ -145,17 +133,12 @@ class Denoiser(TransformerMixin, ModelEstimator):
     FORMAT = "aekit.denoiser/1"
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "noise": [StrOptions(set(NOISES))],
         "level": [Interval(Real, 0, None, closed="neither"), "array-like"],
         "widths": ["array-like"],
         "loss": [StrOptions({"auto", "mse", "bce"})],
         "patch_size": [Interval(Integral, 8, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, noise: str = "gaussian", level: float | tuple[float, float] = 0.5, *,
@@ -214,14 +197,8 @@ class Denoiser(TransformerMixin, ModelEstimator):
         data, side = self._training_source(images)
         batch = self.batch_size or clip(128 * 32 * 32 // (side * side), 16, 128)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(data), batch, 3, 100)
-        macs = forward_macs(self.model_, torch.zeros(1, self.channels_, side, side)) * batch
-        threads, precision = step_arithmetic("auto", self.device_, macs)
-        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
-                             early_stopping=False, seed=seed, verbose=int(self.verbose), progress_label="denoiser",
-                             num_threads=threads, precision=precision)
-        result = Trainer(self.model_, config, self.device_).fit(data)
-        self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
-        self.model_.eval()
+        self._train(self.model_, data, sample_shape=(self.channels_, side, side), epochs=epochs, batch=batch,
+                    seed=seed, label="denoiser", early_stopping=False)
         return self
 
     def _training_source(self, images: list[np.ndarray]) -> tuple[TensorBatches | ImageCrops, int]:
@@ -252,8 +229,7 @@ class Denoiser(TransformerMixin, ModelEstimator):
         planes = [im[k : k + 1] for im in images for k in range(im.shape[0])] if self.channels_ == 1 else images
         m = self.model_.eval().to(self.device_)
         macs = forward_macs(m, torch.zeros(1, self.channels_, 32, 32)) * min(len(planes), INFERENCE_PIXELS // 1024)
-        threads, _ = step_arithmetic("float32", self.device_, macs)
-        with torch.no_grad(), thread_count(threads):
+        with torch.no_grad(), thread_count(threads_for(macs)):
             if form["array"] and planes[0].shape[1] * planes[0].shape[2] <= INFERENCE_PIXELS:
                 cleaned = list(self._batched(np.stack(planes)))
             else:
@@ -299,24 +275,20 @@ class Denoiser(TransformerMixin, ModelEstimator):
 
     # -------------------------------------------------------------------------------------- persist
     def _state(self) -> dict[str, Any]:
-        return {"config": {"model": self.config_.to_dict(), "channels": self.channels_, "n_iter": self.n_iter_,
-                           "train_seconds": self.train_seconds_},
+        return {"config": {"model": self.config_.to_dict(), "n_iter": self.n_iter_, "train_seconds": self.train_seconds_},
                 "tensors": self.model_.state_dict(), "history": self.history_}
 
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted = saved["config"]["fitted"]
         self.config_ = DenoiserConfig.from_dict(fitted["model"])
-        self.model_ = DenoisingUNet(self.config_)
-        self.model_.load_state_dict(saved["state_dict"])
-        self.device_ = resolve_device(device)
-        self.model_.to(self.device_).eval()
-        self.channels_, self.n_iter_ = int(fitted["channels"]), fitted["n_iter"]
+        self.model_ = self._placed(DenoisingUNet(self.config_), saved["state_dict"], device)
+        self.channels_, self.n_iter_ = self.config_.channels, fitted["n_iter"]
         self.train_seconds_, self.history_ = fitted["train_seconds"], saved["history"]
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:
         params = config.get("params", {})
-        return {"estimator": cls.__name__, "channels": config.get("fitted", {}).get("channels"),
+        return {"estimator": cls.__name__, "channels": config.get("fitted", {}).get("model", {}).get("channels"),
                 "noise": f"{params.get('noise')} {params.get('level')}"}
 
 

@@ -32,7 +32,7 @@ from ..data.tabular import TabularPreprocessor
 from ..data.validation import as_numeric_array
 from ..models.inference import predict_batches
 from .autoencoder import AutoEncoder
-from .base import ModelEstimator, register_format
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
 
 @register_format
@@ -65,17 +65,12 @@ class Imputer(TransformerMixin, ModelEstimator):
     FORMAT = "aekit.imputer/1"
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "mask_rate": [Interval(Real, 0, 1, closed="neither")],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "check_fraction": [Interval(Real, 0, 0.5, closed="left")],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, *, mask_rate: float = 0.25, n_passes: int = 1, latent_dim: int | None = None,

@@ -34,18 +34,15 @@ from ..data.interactions import fold_in_split, read_interactions
 from ..data.sparse_rows import SparseRows
 from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
-from ..models.flops import forward_macs
 from ..training import (
     Callback,
     LinearRamp,
-    TrainConfig,
     Trainer,
     epochs_for_steps,
     resolve_device,
 )
 from ..training.callbacks import snapshot
-from ..training.precision import step_arithmetic
-from .base import ModelEstimator, register_format, tensor
+from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 #: Gradient steps a default run aims for (epochs are rounded, 20 to 300).
 TARGET_STEPS = 3000
@@ -107,6 +104,7 @@ class Recommender(ModelEstimator):
     FORMAT = "aekit.recommender/1"
 
     _parameter_constraints: dict = {
+        **TRAINING_CONSTRAINTS,
         "kind": [StrOptions({"mult-vae", "mult-dae"})],
         "user_col": [str],
         "item_col": [str],
@@ -117,15 +115,9 @@ class Recommender(ModelEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "batch_size": [Interval(Integral, 1, None, closed="left"), None],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "unknown_items": [StrOptions({"ignore", "error"})],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(self, kind: str = "mult-vae", *, user_col: str = "user", item_col: str = "item",
@@ -200,27 +192,19 @@ class Recommender(ModelEstimator):
         _start_from_popularity(self.model_, train.matrix)
         batch = self.batch_size or clip(next_pow2(len(train) / 16), 32, 512)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(train), batch, 20, 300)
-        macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape)) * batch
         callbacks: list[Callback] = []
         if self.kind == "mult-vae":
             callbacks.append(LinearRamp(self.model_.bottleneck, "beta", 0.0, float(self.beta),
                                         epochs * train.batches_per_epoch(batch)))
         best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
         callbacks += [best] if best else []
-        threads, precision = step_arithmetic("auto", self.device_, macs)
-        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate,
-                             weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False, seed=seed,
-                             verbose=int(self.verbose), progress_label="recommender", num_threads=threads,
-                             precision=precision)
-        result = Trainer(self.model_, config, self.device_, callbacks=callbacks).fit(train)
-        self.history_ = result.history
-        self.n_iter_ = result.epochs_run
+        result = self._train(self.model_, train, sample_shape=self.config_.input_shape, epochs=epochs, batch=batch,
+                             seed=seed, label="recommender", callbacks=callbacks, weight_decay=self.weight_decay,
+                             lr_schedule="constant", early_stopping=False)
         self.stop_reason_ = result.stop_reason
-        self.train_seconds_ = result.seconds
         self.best_epoch_ = best.best_epoch if best else self.n_iter_
         self.validation_ndcg_ = best.best if best else float("nan")
         self.validation_metrics_ = best.metrics(self.model_) if best else {}
-        self.model_.eval()
         return self
 
     # ------------------------------------------------------------------------------------------- predict
@@ -320,10 +304,8 @@ class Recommender(ModelEstimator):
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted, tensors = saved["config"]["fitted"], saved["state_dict"]
         self.config_ = ModelConfig.from_dict(fitted["model"])
-        self.model_ = AutoEncoderModel(self.config_)
-        self.model_.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-        self.device_ = resolve_device(device)
-        self.model_.to(self.device_).eval()
+        self.model_ = self._placed(AutoEncoderModel(self.config_),
+                                   {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}, device)
         self.item_ids_ = np.asarray(saved["preprocess"]["item_ids"])
         self.user_ids_ = np.asarray(saved["preprocess"]["user_ids"])
         self.histories_ = sp.csr_matrix(

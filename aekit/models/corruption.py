@@ -29,8 +29,13 @@ class Corruption(nn.Module):
         super().__init__()
         self.level = float(level)
 
+    @property
+    def active(self) -> bool:
+        """Whether it changes anything (a zero level does not)."""
+        return self.level > 0
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or self.level == 0:
+        if not self.training or not self.active:
             return x
         return self.corrupt(x)
 
@@ -54,10 +59,9 @@ class GaussianNoise(Corruption):
         if self.max_level is not None and self.max_level < self.level:
             raise ValueError(f"max_level ({max_level}) must be at least level ({level})")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not self.training or (self.level == 0 and not self.max_level):
-            return x
-        return self.corrupt(x)
+    @property
+    def active(self) -> bool:
+        return self.level > 0 or bool(self.max_level)
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         if self.max_level is None:

@@ -115,13 +115,9 @@ class DenoisingUNet(nn.Module):
         return (self.logits(padded) if as_logits else self.clean(padded))[..., :h, :w]
 
     def corrupted(self, x: torch.Tensor) -> torch.Tensor:
-        """A fresh corruption of clean ``x``, kept in the value range (as a saved noisy image would be)."""
-        was = self.corrupt.training
-        self.corrupt.train(True)
-        try:
-            return self.corrupt(x).clamp(self.config.low, self.config.high)
-        finally:
-            self.corrupt.train(was)
+        """A fresh corruption of clean ``x`` (in any mode), kept in the value range (as a saved noisy image would
+        be)."""
+        return self.corrupt.corrupt(x).clamp(self.config.low, self.config.high)
 
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Per-pixel error of the cleaned fresh corruption against the clean batch: squared error, or cross-entropy

@@ -124,14 +124,12 @@ def reconstruction_grid_png(inputs: np.ndarray, reconstructions: np.ndarray, n: 
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    originals = _as_image_batch(inputs, "inputs")
-    recons = _as_image_batch(reconstructions, "reconstructions")
-    if originals.shape != recons.shape:
+    if np.shape(inputs) != np.shape(reconstructions):
         raise ValueError(
             "inputs and reconstructions must have the same shape, "
             f"got {np.shape(inputs)} and {np.shape(reconstructions)}"
         )
-    count = min(int(n), originals.shape[0])
+    count = min(int(n), len(inputs))
     return image_rows_png([("input", np.asarray(inputs)[:count]), ("recon.", np.asarray(reconstructions)[:count])],
                           f"{count} images: each input above its reconstruction")
 

@@ -75,7 +75,7 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
         "training seconds": round(getattr(ae, "train_seconds_", float("nan")), 1),
         "mean squared reconstruction error per feature (report rows)": float(np.mean(ae.reconstruction_error(X))),
     }
-    extra = generation_sections(ae, X) if source.is_image and ae.config_.bottleneck["name"] == "gaussian" else []
+    extra = generation_sections(ae, X) if source.is_image and ae.is_variational else []
     return write_report(Path(out) / REPORT,
                         title=f"aekit run: {ae.kind} autoencoder on {source.name}", summary=summary,
                         history=ae.history_, images=images, feature_errors=feature_errors, codes=codes, labels=labels,

@@ -6,7 +6,7 @@
 """
 
 from .data import datasets
-from .estimators import KINDS, AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Encoder, Imputer, Recommender, load
+from .estimators import KINDS, AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Encoder, Imputer, Recommender, TextAutoEncoder, load
 
-__all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Denoiser", "Encoder", "Imputer", "KINDS", "Recommender", "datasets", "load"]
+__all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Denoiser", "Encoder", "Imputer", "KINDS", "Recommender", "TextAutoEncoder", "datasets", "load"]
 __version__ = "0.2.0"

@@ -13,11 +13,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import apply, cluster, codec, denoise, detect, impute, info, recommend, sample, train
+from . import apply, cluster, codec, denoise, detect, impute, info, recommend, sample, text, train
 from ..training.distributed import PeerLost
 from .common import USER_ERRORS
 
-SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, denoise, sample, info)
+SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, denoise, text, sample, info)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="aekit",
         description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, fill "
-        "missing values, recommend, compress and denoise images, reconstruct.",
+        "missing values, recommend, compress and denoise images, embed and search texts, reconstruct.",
         epilog="Run 'aekit COMMAND --help' for the options of each command. Example: aekit train "
         "(a convolutional autoencoder on the bundled digits, written to runs/); aekit detect fit data.csv --out det "
         "(anomaly detection).",

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ..data.sources import Source, load_source
-from ..estimators import AutoEncoder
+from ..data.texts import read_texts
+from ..estimators import AutoEncoder, TextAutoEncoder
+from ..io import read_config
 from ..report import code_map_png, save_png
 from .common import data_help, image_size, label_column_for, write_output
 
@@ -29,6 +31,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        + ("; colours the --map" if aliases else ""))
         p.add_argument("--device", default="auto")
         if aliases:
+            p.add_argument("--text-col", default=None, metavar="COL",
+                           help="for a text model ('aekit text fit'): the column of DATA holding the texts")
             p.add_argument("--map", default=None, metavar="PNG",
                            help="also draw the codes in 2-D to this PNG, coloured by label when there are labels")
             p.add_argument("--projection", default="pca", choices=("pca", "umap"),
@@ -38,6 +42,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if read_config(args.run_dir)["format"] == TextAutoEncoder.FORMAT:
+        return _run_text(args)
     ae = AutoEncoder.load(args.run_dir, device=args.device)
     label_column, optional = label_column_for(args)
     source = load_source(args.data, label_column=label_column, label_optional=optional, image_size=args.image_size)
@@ -48,6 +54,18 @@ def run(args: argparse.Namespace) -> int:
     write_output(Path(args.out), values, source.ids, prefix)
     if getattr(args, "map", None):
         _write_map(Path(args.map), values, source, args.projection)
+    print(args.out)
+    return 0
+
+
+def _run_text(args: argparse.Namespace) -> int:
+    """Embeddings of the texts of a table under a text autoencoder, with the table's row ids."""
+    if args.command == "reconstruct":
+        raise ValueError("reconstruct applies to 'aekit train' runs; a text model's reconstructions come from "
+                         "TextAutoEncoder.reconstruct in Python")
+    tae = TextAutoEncoder.load(args.run_dir, device=args.device)
+    texts, ids = read_texts(args.data, args.text_col or tae.text_col)
+    write_output(Path(args.out), tae.transform(texts), ids, "z")
     print(args.out)
     return 0
 

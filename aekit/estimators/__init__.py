@@ -11,6 +11,7 @@ from .encoder import Encoder
 from .imputer import Imputer
 from .presets import KINDS
 from .recommender import Recommender
+from .text import TextAutoEncoder
 
 __all__ = ["FORMATS", "KINDS", "AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Denoiser", "Encoder", "Imputer", "ModelEstimator", "Recommender",
-           "load"]
+           "TextAutoEncoder", "load"]

@@ -87,13 +87,16 @@ class ModelEstimator(BaseEstimator):
             self.feature_names_in_ = other.feature_names_in_
 
     # ------------------------------------------------------------------------------------------- training
-    def _train(self, model: torch.nn.Module, data: object, *, sample_shape: tuple[int, ...], epochs: int,
-               batch: int, seed: int, label: str, callbacks: list | None = None, **settings: Any) -> TrainResult:
+    def _train(self, model: torch.nn.Module, data: object, *, sample_shape: tuple[int, ...] | torch.Tensor,
+               epochs: int, batch: int, seed: int, label: str, callbacks: list | None = None,
+               **settings: Any) -> TrainResult:
         """Train ``model`` on the batch source ``data`` with the CPU threads and number format that a step of
-        ``batch`` samples of ``sample_shape`` calls for (``step_arithmetic``); uses the estimator's
+        ``batch`` samples of ``sample_shape`` (or like the one-sample tensor given) calls for (``step_arithmetic``);
+        uses the estimator's
         ``learning_rate``, ``verbose`` and ``device_``, sets ``history_``, ``n_iter_`` and ``train_seconds_`` and
         leaves the model in evaluation mode. ``settings`` are further :class:`TrainConfig` fields."""
-        macs = forward_macs(model, torch.zeros(1, *sample_shape)) * batch
+        example = sample_shape if isinstance(sample_shape, torch.Tensor) else torch.zeros(1, *sample_shape)
+        macs = forward_macs(model, example) * batch
         threads, precision = step_arithmetic("auto", self.device_, macs)
         config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate, seed=seed,
                              verbose=int(self.verbose), progress_label=label, num_threads=threads,

@@ -22,6 +22,8 @@ import torch
 from torch import nn
 
 from ..data.batches import Batch
+from .autocast import full_precision as _full_precision
+from .autocast import without_autocast as _without_autocast
 from .bottleneck import BOTTLENECKS
 from .config import ModelConfig
 from .corruption import build_corruption
@@ -30,19 +32,6 @@ from .input_norm import InputNorm
 from .likelihood import LIKELIHOODS
 from .parts import resolve
 from .regularizers import REGULARIZERS
-
-
-def _full_precision(t: torch.Tensor) -> torch.Tensor:
-    """``t`` in float32 if autocast left it in a 16-bit format; float32 and float64 pass unchanged."""
-    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
-
-
-def _without_autocast(x: torch.Tensor) -> contextlib.AbstractContextManager:
-    """Autocast off on ``x``'s device; nothing to enter when it is off already (the float32 case: small models
-    take thousands of steps, and entering autocast costs on each)."""
-    device = x.device.type
-    return torch.autocast(device_type=device, enabled=False) if torch.is_autocast_enabled(device) else \
-        contextlib.nullcontext()
 
 
 class AutoEncoderModel(nn.Module):

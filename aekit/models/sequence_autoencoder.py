@@ -19,9 +19,9 @@ Why these parts:
 * **Bag of words from the code** (the auxiliary loss of Zhao et al. 2017, https://arxiv.org/abs/1703.10960): one
   softmax over the vocabulary predicts every token of the sentence, order-free, each weighted by its inverse
   document frequency (``set_token_weights``). It asks the code directly for the sentence's content words, which
-  is what a search or a clustering of the codes needs. With ``sequence_shapes_code=False`` it alone shapes the
-  code and the word-by-word decoder learns to write from codes it cannot change (the denoising estimator's
-  choice, measured there).
+  is what a search or a clustering of the codes needs. Training in ``phase`` "code" and then "decoder", it
+  alone shapes the code (many cheap steps) and the word-by-word decoder then learns to write from codes it
+  cannot change (the denoising estimator's choice, measured there).
 * The decoder's output layer shares the token embedding (tied weights): fewer parameters, and rare words learn
   from both ends.
 
@@ -32,6 +32,7 @@ and ``total``; the token accuracy of the teacher-forced reconstruction is logged
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass
 
 import torch
@@ -51,7 +52,7 @@ class SequenceConfig:
     vocab_size: int
     latent_dim: int = 64
     width: int = 256  # token embedding, transformer and GRU width
-    layers: int = 2  # transformer layers
+    layers: int = 2  # transformer layers (0: the code is made from the mean of the token embeddings)
     heads: int = 4
     max_length: int = 64  # tokens per sentence (longer ones are cut)
     variational: bool = False
@@ -59,8 +60,6 @@ class SequenceConfig:
     deletion: float = 0.0  # share of tokens deleted from the encoder's input while training
     word_dropout: float = 0.0  # share of the decoder's input tokens replaced by [UNK] while training
     bow_weight: float = 1.0  # weight of the bag-of-words term (0: none)
-    sequence_weight: float = 1.0  # weight of the word-by-word reconstruction term
-    sequence_shapes_code: bool = True  # False: the word-by-word decoder learns from the code but does not change it
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
@@ -94,7 +93,7 @@ class SequenceAutoEncoder(nn.Module):
         layer = nn.TransformerEncoderLayer(c.width, c.heads, dim_feedforward=2 * c.width, dropout=c.dropout,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.transformer = nn.TransformerEncoder(layer, c.layers, norm=nn.LayerNorm(c.width),
-                                                 enable_nested_tensor=False)
+                                                 enable_nested_tensor=False) if c.layers else None
         name = "gaussian" if c.variational else "deterministic"
         settings = BOTTLENECKS.get(name).Config(**({"beta": c.beta} if c.variational else {}))
         self.bottleneck = BOTTLENECKS.get(name)(c.width, c.latent_dim, settings)
@@ -105,6 +104,9 @@ class SequenceAutoEncoder(nn.Module):
         # Weight of each token in the bag-of-words term; set_token_weights puts the corpus's IDF here.
         self.register_buffer("token_weights", torch.ones(c.vocab_size))
         self.drop = nn.Dropout(c.dropout)
+        #: What a training step learns: "joint" (everything), "code" (the encoder with the bag-of-words term only:
+        #: cheap steps) or "decoder" (the word-by-word decoder on codes it cannot change).
+        self.phase = "joint"
 
     @torch.no_grad()
     def set_token_weights(self, counts_in: torch.Tensor, n_texts: int) -> None:
@@ -114,12 +116,14 @@ class SequenceAutoEncoder(nn.Module):
 
     # ------------------------------------------------------------------------------------------- encoder
     def features(self, ids: torch.Tensor) -> torch.Tensor:
-        """``(B, width)``: the mean of the transformer's outputs over each sentence's real tokens."""
+        """``(B, width)``: the mean of the transformer's outputs over each sentence's real tokens. (Weighting the
+        mean by each token's IDF scored the same on the design split: 0.552 vs 0.551.)"""
         ids = ids[:, : self.config.max_length]
         pad = ids == PAD_ID
-        positions = torch.arange(ids.shape[1], device=ids.device)
-        h = self.drop(self.embed(ids) + self.position(positions))
-        h = self.transformer(h, src_key_padding_mask=pad)
+        h = self.embed(ids)
+        if self.transformer is not None:
+            positions = torch.arange(ids.shape[1], device=ids.device)
+            h = self.transformer(self.drop(h + self.position(positions)), src_key_padding_mask=pad)
         weights = (~pad).unsqueeze(-1).to(h.dtype)
         return (h * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
 
@@ -190,26 +194,29 @@ class SequenceAutoEncoder(nn.Module):
         c = self.config
         ids = batch.x.long()[:, : c.max_length]
         real = ids != PAD_ID
-        encoder_in = delete_tokens(ids, c.deletion) if self.training and c.deletion > 0 else ids
-        features = self.features(encoder_in)
-        with without_autocast(ids):
-            code = self.bottleneck(full_precision(features))
+        phase = self.phase if self.training else "joint"
+        noisy = self.training and c.deletion > 0 and phase != "decoder"  # the decoder learns from clean codes
+        encoder_in = delete_tokens(ids, c.deletion) if noisy else ids
+        with torch.no_grad() if phase == "decoder" else contextlib.nullcontext():
+            features = self.features(encoder_in)
+            with without_autocast(ids):
+                code = self.bottleneck(full_precision(features))
         n = len(ids)
         terms: dict[str, torch.Tensor] = {}
         total = torch.zeros((), device=ids.device)
-        if c.sequence_weight > 0 or not self.training:
-            z = code.z if c.sequence_shapes_code else code.z.detach()
-            token_nll, accuracy = self._sequence_terms(z, ids)
+        if phase != "code":
+            token_nll, accuracy = self._sequence_terms(code.z, ids)
             terms["recon"], terms["token_accuracy"] = token_nll / n, accuracy
-            total = total + c.sequence_weight * terms["recon"]
-        with without_autocast(ids):
-            if self.bow is not None:
-                log_p = F.log_softmax(self.bow(code.z), dim=1)
-                weights = self.token_weights[ids] * real
-                terms["bow"] = -(torch.gather(log_p, 1, ids) * weights).sum() / n
-                total = total + c.bow_weight * terms["bow"]
-            for name, term in code.terms.items():
-                terms[name] = term.value
-                total = total + term.weight * term.value
+            total = total + terms["recon"]
+        if phase != "decoder":
+            with without_autocast(ids):
+                if self.bow is not None:
+                    log_p = F.log_softmax(self.bow(code.z), dim=1)
+                    weights = self.token_weights[ids] * real
+                    terms["bow"] = -(torch.gather(log_p, 1, ids) * weights).sum() / n
+                    total = total + c.bow_weight * terms["bow"]
+                for name, term in code.terms.items():
+                    terms[name] = term.value
+                    total = total + term.weight * term.value
         terms["total"] = total
         return terms

@@ -87,7 +87,9 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
     keep_corpus : bool, default=True
         Keep the fitted texts and their codes in the model for :meth:`neighbours`.
     max_iter, batch_size : int, optional
-        Epochs and texts per step; ``None``: batches of 128 and about 5,000 steps.
+        Epochs and texts per step. ``max_iter`` counts the epochs of the code phase (denoising: the word-by-word
+        decoder then trains for at most as many) or of the whole training (VAE); ``None``: batches of 128 and
+        about 13,000 code steps and 2,600 decoder steps (denoising) or 5,000 steps (VAE).
     learning_rate : float, default=3e-3
     device : str, default="auto"
     random_state : int, RandomState or None
@@ -190,8 +192,9 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
             label=f"text {self.kind} ({phase})", callbacks=list(callbacks), early_stopping=False)
         if self.config_.variational or self.model_.bow is None:
             epochs = self.max_iter or epochs_for_steps(JOINT_STEPS, len(texts), batch, 2, 200)
-            ramp = LinearRamp(self.model_.bottleneck, "beta", 0.0, float(self.beta), max(epochs * steps_per_epoch // 2, 1))
-            result = train("joint", epochs, [ramp] if self.config_.variational else [])
+            ramps = [LinearRamp(self.model_.bottleneck, "beta", 0.0, float(self.beta),
+                                max(epochs * steps_per_epoch // 2, 1))] if self.config_.variational else []
+            result = train("joint", epochs, ramps)
             history = result.history
         else:
             epochs = self.max_iter or epochs_for_steps(CODE_STEPS, len(texts), batch, 5, 300)

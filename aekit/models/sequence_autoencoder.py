@@ -145,6 +145,15 @@ class SequenceAutoEncoder(nn.Module):
         out, _ = self.gru(steps, h0)
         return self.drop(out)
 
+    def macs(self, ids: torch.Tensor) -> int:
+        """Forward multiply-adds for one text of ``ids.shape[1]`` tokens in a training step (all terms): what
+        sizes the step's threads and number format (``aekit.models.flops``)."""
+        c, n = self.config, ids.shape[1] + 1
+        encoder = c.layers * n * (4 * c.width**2 + 2 * 2 * c.width**2 + n * c.width)  # attention, feed-forward
+        decoder = n * (3 * (2 * c.width + c.latent_dim) * c.width + c.width * c.vocab_size)
+        bow = c.latent_dim * c.vocab_size if self.bow is not None else 0
+        return encoder + decoder + bow + 2 * c.width * c.latent_dim
+
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         ids = ids.long()
         inputs = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids], dim=1)

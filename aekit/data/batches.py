@@ -35,6 +35,20 @@ class Batch:
         return Batch(move(self.x), move(self.observed), move(self.target))
 
 
+def batches_per_epoch(n_rows: int, batch_size: int, world: int = 1) -> int:
+    """Updates each of ``world`` ranks makes per epoch over ``n_rows`` rows (the same on every rank)."""
+    return math.ceil(max(n_rows // world, 1) / batch_size)
+
+
+def shuffled_share(n_rows: int, rank: int = 0, world: int = 1,
+                   generator: torch.Generator | None = None) -> np.ndarray:
+    """Row indices in a fresh random order (torch's generator, so seeded and resumed runs draw alike); with
+    ``world`` ranks, rank ``rank``'s ``n_rows // world`` of them (every rank draws the same order)."""
+    perm = torch.randperm(n_rows, generator=generator).numpy()
+    share = n_rows // world if world > 1 else n_rows
+    return perm[rank * share : (rank + 1) * share]
+
+
 class TensorBatches:
     """A batch source over in-memory tensors; batches are taken by index, with no per-sample Python work.
 
@@ -80,8 +94,7 @@ class TensorBatches:
         return self._take(slice(None))
 
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
-        """Updates each of ``world`` ranks makes per epoch (the same on every rank)."""
-        return math.ceil(max(len(self.x) // world, 1) / batch_size)
+        return batches_per_epoch(len(self.x), batch_size, world)
 
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
               generator: torch.Generator | None = None) -> Iterator[Batch]:

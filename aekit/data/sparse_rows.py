@@ -7,14 +7,13 @@ shuffling, ranks and resume behave the same.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .batches import Batch
+from .batches import Batch, batches_per_epoch, shuffled_share
 
 
 class SparseRows:
@@ -30,14 +29,12 @@ class SparseRows:
         return Batch(torch.from_numpy(self.matrix[rows].toarray()))
 
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
-        return math.ceil(max(len(self) // world, 1) / batch_size)
+        return batches_per_epoch(len(self), batch_size, world)
 
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
               generator: torch.Generator | None = None) -> Iterator[Batch]:
         """Shuffled rows (torch's generator, as for in-memory tensors); with ``world`` ranks, this rank's share."""
-        perm = torch.randperm(len(self), generator=generator).numpy()
-        share = len(self) // world if world > 1 else len(self)
-        mine = perm[rank * share : (rank + 1) * share]
+        mine = shuffled_share(len(self), rank, world, generator)
         for i in range(0, len(mine), batch_size):
             yield self.dense(np.sort(mine[i : i + batch_size]))
 

@@ -9,13 +9,12 @@ yet the order still changes every epoch. A batch is ``Batch(x=ids)``: ``(B, L)``
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 
-from .batches import Batch
+from .batches import Batch, batches_per_epoch, shuffled_share
 
 #: Batches whose sentences are sorted by length together (one window), before the batches are shuffled.
 SORT_WINDOW_BATCHES = 50
@@ -51,13 +50,11 @@ class TokenSequences:
         return torch.from_numpy(out)
 
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
-        return math.ceil(max(len(self) // world, 1) / batch_size)
+        return batches_per_epoch(len(self), batch_size, world)
 
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
               generator: torch.Generator | None = None) -> Iterator[Batch]:
-        perm = torch.randperm(len(self), generator=generator).numpy()
-        share = len(self) // world if world > 1 else len(self)
-        mine = perm[rank * share:(rank + 1) * share]
+        mine = shuffled_share(len(self), rank, world, generator)
         window = batch_size * SORT_WINDOW_BATCHES
         batches = []
         for start in range(0, len(mine), window):

@@ -151,5 +151,5 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert len(recs) == 6 and set(recs["user"]) == {"u0", "u1"}
     capsys.readouterr()
     assert main(["recommend", str(run), "--users", str(tmp_path / "log.csv"), "--out", str(tmp_path / "r.txt")]) == 2
-    assert "--out must end in .csv or .parquet" in capsys.readouterr().err
+    assert "--out must end in one of .csv, .parquet" in capsys.readouterr().err
     assert main(["recommend"]) == 2

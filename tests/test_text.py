@@ -12,7 +12,10 @@ from aekit.cli import main
 from aekit.data.texts import read_texts
 from aekit.data.token_sequences import TokenSequences
 from aekit.data.tokenizer import PAD_ID, TextTokenizer
-from aekit.models.sequence_autoencoder import delete_tokens
+from aekit.data.batches import Batch
+from aekit.models.flops import forward_macs
+from aekit.models.sequence_autoencoder import SequenceAutoEncoder, SequenceConfig, delete_tokens
+from aekit.training.threads import SMALL_WORK_MACS
 
 TOPICS = {
     "animal": (["dog", "cat", "horse", "bird", "fish", "rabbit"], ["runs", "sleeps", "eats", "swims", "hides"]),
@@ -158,6 +161,41 @@ def test_deleting_tokens_keeps_order_and_at_least_one():
     assert 0.3 < share < 0.5
 
 
+def test_bag_of_words_weighs_rare_words_up(fitted):
+    tae, texts, _ = fitted
+    weights = tae.model_.token_weights
+    ids = lambda word: tae.tokenizer_.encode([word], 8)[0][0]  # noqa: E731 -- the piece that starts the word
+    assert weights[ids("the")] < 0.1  # in every text: no weight
+    assert weights[ids("hammer")] > 1.5  # in about one text in twelve
+    data = TokenSequences([np.array([4, 5, 5]), np.array([5, 6]), np.array([7])])
+    np.testing.assert_array_equal(data.document_frequency(9), [0, 0, 0, 0, 1, 2, 1, 1, 0])
+
+
+def test_training_phases_change_only_their_part():
+    """The code phase leaves the word-by-word decoder alone; the decoder phase leaves the bottleneck and the bag of
+    words alone (the token embedding is shared by both ends, so both phases tune it)."""
+    torch.manual_seed(0)
+    model = SequenceAutoEncoder(SequenceConfig(vocab_size=50, width=16, latent_dim=4, deletion=0.5))
+    batch = Batch(torch.randint(4, 50, (8, 6)))
+    for phase, learns, keeps in (("code", "bow", "gru"), ("decoder", "gru", "bottleneck"), ("decoder", "gru", "bow")):
+        model.phase = phase
+        model.train()
+        model.zero_grad(set_to_none=True)
+        terms = model.loss(batch)
+        terms["total"].backward()
+        grads = {name.split(".")[0]: p.grad for name, p in model.named_parameters()}
+        assert grads[learns] is not None and grads[learns].abs().sum() > 0
+        assert grads[keeps] is None
+        assert ("recon" in terms) == (phase == "decoder") and ("bow" in terms) == (phase == "code")
+
+
+def test_text_model_counts_its_decoder_work():
+    model = SequenceAutoEncoder(SequenceConfig(vocab_size=8000, layers=0))
+    per_text = forward_macs(model, torch.ones(1, 14, dtype=torch.long))
+    assert per_text > 15 * 256 * 8000  # the output layer over 15 positions alone
+    assert per_text * 128 > SMALL_WORK_MACS  # so a default step gets two threads and bfloat16 where it has them
+
+
 # ------------------------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bad, error, words", [
     ([], ValueError, "got none"),
@@ -202,6 +240,10 @@ def test_cli_fit_embed_neighbours_and_sample(tmp_path, capsys):
     assert main(["text", "neighbours", str(run), texts[3], "-k", "2"]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == texts[3] and len(printed) == 3
+    assert main(["text", "neighbours", str(run), texts[3], "-k", "1", "--corpus", str(tmp_path / "tickets.csv"),
+                 "--text-col", "body", "--out", str(tmp_path / "near.csv")]) == 0
+    near = pd.read_csv(tmp_path / "near.csv")
+    assert near[["rank", "id", "text"]].values.tolist() == [[1, 3, texts[3]]]
     assert main(["text", "sample", str(run)]) == 2  # a denoising model has no prior
     assert "kind='vae'" in capsys.readouterr().err
     assert main(["text", "fit", str(tmp_path / "tickets.csv"), "--out", str(tmp_path / "r2"), "-q"]) == 2

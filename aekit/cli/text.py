@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..data.chunks import ChunkWriter
+from ..data.texts import read_texts
 from ..estimators import TextAutoEncoder
 from ..runs import fit_text_run
 from .common import add_fit_options
@@ -75,15 +77,11 @@ def run_neighbours(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise ValueError(f"-k must be at least 1, got {args.k}")
     tae = TextAutoEncoder.load(args.run_dir, device=args.device)
-    if args.corpus is not None:
-        tae.text_col = args.text_col or tae.text_col
-    near = tae.neighbours(args.queries, k=args.k, corpus=args.corpus)
+    corpus = None if args.corpus is None else read_texts(args.corpus, args.text_col or tae.text_col, "corpus")[0]
+    near = tae.neighbours(args.queries, k=args.k, corpus=corpus)
     if args.out:
-        out = Path(args.out)
-        if out.suffix.lower() not in (".csv", ".parquet"):
-            raise ValueError(f"--out must end in .csv or .parquet, got {out.name!r}")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        near.to_csv(out, index=False) if out.suffix.lower() == ".csv" else near.to_parquet(out, index=False)
+        with ChunkWriter(args.out) as writer:
+            writer.write(near)
     for query, rows in near.groupby("query", sort=False):
         print(f"{query}")
         for r in rows.itertuples():

@@ -32,9 +32,6 @@ class TokenSequences:
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def subset(self, rows: np.ndarray) -> TokenSequences:
-        return TokenSequences([self.ids[self.offsets[i]:self.offsets[i + 1]] for i in rows])
-
     def document_frequency(self, vocab_size: int) -> np.ndarray:
         """How many sequences hold each token id at least once."""
         rows = np.repeat(np.arange(len(self)), self.lengths)

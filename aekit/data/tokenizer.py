@@ -14,7 +14,6 @@ characters never seen at all.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -75,9 +74,3 @@ class TextTokenizer:
     def decode(self, ids: Sequence[Sequence[int]]) -> list[str]:
         """Id sequences back to text; special tokens are dropped."""
         return self.backend.decode_batch([list(map(int, seq)) for seq in ids], skip_special_tokens=True)
-
-    def pieces(self, ids: Sequence[int]) -> list[str]:
-        return [self.backend.id_to_token(int(i)) for i in ids]
-
-    def describe(self) -> dict:
-        return {"model": json.loads(self.to_json())["model"]["type"], "vocab_size": self.vocab_size}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..data.chunks import OUTPUT_SUFFIXES
+from ..data.chunks import ChunkWriter
 from ..estimators import Recommender
 from ..report import write_report
 from .run_dir import prepare_run_dir
@@ -44,14 +44,12 @@ def write_recommendations(rec: Recommender, users: pd.DataFrame, out: str | os.P
                           exclude_seen: bool = True) -> int:
     """Recommend for the users in ``users`` -- ids of known users, or (user, item) rows of histories -- and write
     user, rank, item, score to ``out`` (.csv or .parquet). Returns the number of rows written."""
-    out = Path(out)
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ValueError(f"--out must end in .csv or .parquet, got {out.name!r}")
+    writer = ChunkWriter(out)  # checks the suffix before any work
     if rec.user_col not in users.columns:
         raise ValueError(f"the users table has no {rec.user_col!r} column (columns: {list(users.columns)}); it needs "
                          f"the user ids, and for new users their {rec.item_col!r} column too")
     given = users if rec.item_col in users.columns else users[rec.user_col].drop_duplicates()
     recs = rec.recommend(given, k=k, exclude_seen=exclude_seen)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    recs.to_csv(out, index=False) if out.suffix.lower() == ".csv" else recs.to_parquet(out, index=False)
+    with writer:
+        writer.write(recs)
     return len(recs)

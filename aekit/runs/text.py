@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.texts import read_texts
 from ..estimators import TextAutoEncoder
 from ..report import write_report
 from .run_dir import prepare_run_dir
@@ -47,8 +48,6 @@ def text_sections(tae: TextAutoEncoder, texts: list[str], seed: int = 0) -> list
 def fit_text_run(tae: TextAutoEncoder, texts: object, out: str | os.PathLike, *, overwrite: bool = False,
                  name: str = "texts") -> Path:
     """Fit ``tae`` on ``texts``, save it to ``out`` with ``report.html``."""
-    from ..data.texts import read_texts
-
     out = prepare_run_dir(out, overwrite=overwrite)
     given, _ = read_texts(texts, tae.text_col)
     tae.fit(given)

@@ -5,8 +5,11 @@
 >>> codes = AutoEncoder(kind="conv", latent_dim=8, max_iter=2, random_state=0).fit(X).transform(X)
 """
 
-from .data import datasets
-from .estimators import KINDS, AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Encoder, Imputer, Recommender, TextAutoEncoder, load
+from ._utils import collection_paused as _collection_paused
+
+with _collection_paused():  # see its docstring: a third of a second of every import
+    from .data import datasets
+    from .estimators import KINDS, AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Encoder, Imputer, Recommender, TextAutoEncoder, load
 
 __all__ = ["AnomalyDetector", "AutoEncoder", "Clusterer", "Codec", "Denoiser", "Encoder", "Imputer", "KINDS", "Recommender", "TextAutoEncoder", "datasets", "load"]
 __version__ = "0.2.0"

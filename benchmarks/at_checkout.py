@@ -30,10 +30,11 @@ def main() -> None:
         raise SystemExit(__doc__)
     tree, target, rest = Path(sys.argv[1]), sys.argv[2], sys.argv[3:]
     use_checkout(tree)
-    if target == "--cli":
-        from aekit.cli import main as cli_main
+    if target == "--cli":  # as the console script runs it
+        from aekit.cli import main_entry
 
-        raise SystemExit(cli_main(rest))
+        sys.argv = ["aekit", *rest]
+        main_entry()
     script = Path(target) if Path(target).is_absolute() else tree / target
     sys.path.insert(0, str(script.parent))
     sys.argv = [str(script), *rest]

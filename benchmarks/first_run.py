@@ -13,7 +13,7 @@ Conditions: ``alone``; ``busy`` = beside one other process spinning on one core 
 before the job and stopped after it.
 
     python benchmarks/first_run.py                                  # this checkout only, writes BENCHMARKS.md
-    python benchmarks/first_run.py --baseline /tmp/old-checkout     # also the defaults of another checkout
+    python benchmarks/first_run.py --baseline /tmp/old-checkout     # also the defaults of another checkout (repeatable)
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def digits_mse(tree: Path, run: Path, env: dict[str, str], work: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--baseline", default=None, help="another aekit checkout to run the same jobs from")
+    parser.add_argument("--baseline", action="append", default=[],
+                        help="another aekit checkout to run the same jobs from (repeat for several)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
 
@@ -76,8 +77,7 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "AEKIT_NUM_THREADS")}
     variants = [("this checkout", ROOT, base_env),
                 ("this checkout, OMP_NUM_THREADS=1", ROOT, {**base_env, "OMP_NUM_THREADS": "1"})]
-    if args.baseline:
-        variants.append((f"baseline {Path(args.baseline).name}", Path(args.baseline), base_env))
+    variants += [(f"baseline {Path(tree).name}", Path(tree), base_env) for tree in args.baseline]
 
     rows = []
     for name, tree, env in variants:

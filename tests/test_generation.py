@@ -92,3 +92,37 @@ def test_cli_sample_writes_a_grid_and_the_report_shows_samples(tmp_path, capsys)
         assert grid.size == (5 * 8 + 4, 2 * 8 + 1)
     assert main(["sample", str(run), "--out", str(tmp_path / "grid.gif")]) == 2
     assert "aekit: error: --out must end in .png or .npy" in capsys.readouterr().err
+
+
+def test_importance_weighted_training_loss_is_the_iwae_bound(binary_digits):
+    """With k codes per row the training total is -log mean_k p(x|z_k) p(z_k) / q(z_k|x), written out here with
+    every normalising constant; recon and kl stay the ELBO's parts, so the log reads as before."""
+    from aekit.data.batches import Batch
+    from aekit.models.importance import LOG_2PI
+
+    k = 4
+    ae = AutoEncoder(kind="vae", latent_dim=3, hidden_dims=(16,), importance_samples=k, max_iter=2,
+                     random_state=0).fit(binary_digits[:200])
+    assert "train_importance_gap" in ae.history_[-1] and ae.model_.bottleneck.samples == k
+    m = ae.model_.train()
+    x = torch.from_numpy(binary_digits[:32]).unsqueeze(1)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        terms = m.loss(Batch(x))
+    torch.manual_seed(5)
+    with torch.no_grad():
+        mean, logvar = m.bottleneck.linear(m.encoder(m.input_norm(x))).chunk(2, dim=1)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn((k, *mean.shape))
+        nll = m.likelihood.nll(m.decoder_params(z.flatten(0, 1)), x.repeat(k, 1, 1, 1)).view(k, -1)
+        log_prior = -0.5 * (z.pow(2) + LOG_2PI).sum(-1)
+        log_q = -0.5 * ((z - mean).pow(2) / logvar.exp() + logvar + LOG_2PI).sum(-1)
+        expected = -(torch.logsumexp(-nll + log_prior - log_q, dim=0) - math.log(k)).mean()
+    assert float(terms["total"]) == pytest.approx(float(expected), rel=1e-5)
+    assert float(terms["recon"]) == pytest.approx(float(nll.mean()), rel=1e-5)
+
+
+def test_importance_samples_need_a_vae_with_beta_one(binary_digits):
+    with pytest.raises(ValueError, match="variational"):
+        AutoEncoder(kind="deep", importance_samples=3, max_iter=1).fit(binary_digits[:50])
+    with pytest.raises(ValueError, match="beta=1"):
+        AutoEncoder(kind="beta-vae", importance_samples=3, max_iter=1).fit(binary_digits[:50])

@@ -95,13 +95,25 @@ class AutoEncoderModel(nn.Module):
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):
-            terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
+            if code.samples == 1:
+                terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
+            else:  # k codes per row (the importance-weighted bound): the bottleneck weighs each row's k decodings
+                k = code.samples
+                observed = None if batch.observed is None else _tiled(batch.observed, k)
+                nll = self.likelihood.nll(params, _tiled(x, k), observed).view(k, len(x))
+                terms = {"recon": nll.mean()}
+                extra.append({"importance_gap": self.bottleneck.importance_gap(code, nll)})
         total = terms["recon"]
         for name, term in chain(code.terms.items(), *(e.items() for e in extra)):
             terms[name] = term.value
             total = total + term.weight * term.value
         terms["total"] = total
         return terms, code.mean
+
+
+def _tiled(x: torch.Tensor, k: int) -> torch.Tensor:
+    """``k`` copies of the batch, one after another: rows line up with a sample-major ``(k * B, K)`` code."""
+    return x.repeat(k, *([1] * (x.dim() - 1)))
 
 
 class EncoderModel(nn.Module):

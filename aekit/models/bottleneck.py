@@ -5,7 +5,10 @@
 * ``gaussian``: the VAE's reparameterised code (Kingma & Welling, 2014, https://arxiv.org/abs/1312.6114):
   the encoder predicts a mean and log-variance, training samples ``z = mean + std * eps``, and the code reports
   its own ``kl`` term, the closed form ``0.5 * sum(mean² + var - 1 - log var)`` of KL(q(z|x) || N(0, I)),
-  weighted by ``beta`` (β-VAE when > 1).
+  weighted by ``beta`` (β-VAE when > 1). With ``samples = k > 1`` it trains on the importance-weighted bound
+  instead (IWAE; Burda et al., 2016, https://arxiv.org/abs/1509.00519): k codes per row, and the loss is
+  ``-log mean_k p(x|z_k) p(z_k) / q(z_k|x)``, a bound on log p(x) that is tighter than the ELBO, so the decoder is
+  fitted to a better likelihood (about 1 nat on binarised MNIST in the paper) at k decoder passes per row.
 
 A future quantised bottleneck reports its rate the same way: the composed model adds whatever terms a code
 carries, with no branch per kind.
@@ -13,6 +16,7 @@ carries, with no branch per kind.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -33,6 +37,7 @@ class Code:
     mean: torch.Tensor  # (B, K) the deterministic code used by `encode`
     logvar: torch.Tensor | None = None  # (B, K) for Gaussian codes
     terms: dict[str, Term] = field(default_factory=dict)
+    samples: int = 1  # codes drawn per row: z is (samples * B, K), sample-major, when more than one
 
 
 @BOTTLENECKS.register("deterministic")
@@ -60,18 +65,49 @@ class GaussianBottleneck(nn.Module):
     @dataclass
     class Config:
         beta: float = 1.0  # weight of the KL term
+        samples: int = 1  # codes per row in training: 1 = the ELBO, k > 1 = the importance-weighted bound
 
     def __init__(self, in_dim: int, latent_dim: int, config: Config | None = None) -> None:
         super().__init__()
-        self.beta = float((config or self.Config()).beta)  # an attribute, so a schedule can anneal it
+        config = config or self.Config()
+        self.beta = float(config.beta)  # an attribute, so a schedule can anneal it
+        self.samples = int(config.samples)
+        if self.samples < 1:
+            raise ValueError(f"importance samples must be at least 1, got {self.samples}")
+        if self.samples > 1 and self.beta != 1.0:
+            raise ValueError(f"the importance-weighted bound is a bound on log p(x) only with beta=1; got "
+                             f"beta={self.beta:g} with {self.samples} samples (use one of them)")
         self.linear = nn.Linear(in_dim, 2 * latent_dim)
 
     def forward(self, h: torch.Tensor) -> Code:
         mean, logvar = self.linear(h).chunk(2, dim=1)  # (B, K) each
         logvar = logvar.clamp(*self.LOGVAR_RANGE)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.training else mean
+        k = self.samples if self.training else 1
+        if not self.training:
+            z = mean
+        elif k == 1:
+            z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        else:
+            z = (mean + torch.exp(0.5 * logvar) * torch.randn((k, *mean.shape), dtype=mean.dtype,
+                                                              device=mean.device)).flatten(0, 1)
         kl = Term(gaussian_kl(mean, logvar).mean(), self.beta)
-        return Code(z=z, mean=mean, logvar=logvar, terms={"kl": kl})
+        return Code(z=z, mean=mean, logvar=logvar, terms={"kl": kl}, samples=k)
+
+    @staticmethod
+    def importance_gap(code: Code, nll: torch.Tensor) -> Term:
+        """How much the importance-weighted bound improves on the ELBO estimate, as a loss term (usually negative).
+
+        ``nll`` is ``(k, B)``: -log p(x|z) of every row under each of its k codes. The model's total adds the
+        reconstruction term (the mean of ``nll``), ``kl`` and this gap, so the total *is* the IWAE loss
+        ``-log mean_k w_k`` and its gradient the IWAE gradient; the log keeps ``recon`` and ``kl`` readable.
+        """
+        k = code.samples
+        z = code.z.view(k, *code.mean.shape)
+        # log p(z) - log q(z|x): the Gaussian normalisers cancel, leaving the squared distances and log-variances.
+        log_ratio = 0.5 * (((z - code.mean).pow(2) * torch.exp(-code.logvar) + code.logvar) - z.pow(2)).sum(dim=-1)
+        iwae = -(torch.logsumexp(log_ratio - nll, dim=0) - math.log(k)).mean()
+        elbo = nll.mean() + gaussian_kl(code.mean, code.logvar).mean()
+        return Term(iwae - elbo, 1.0)
 
 
 def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

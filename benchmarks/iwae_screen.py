@@ -12,9 +12,15 @@ import time
 
 import numpy as np
 import torch
+
 from aekit import AutoEncoder, datasets
-from aekit.models.importance import importance_log_likelihood, _normal_log_density, LOG_2PI
+from aekit.models.importance import (
+    LOG_2PI,
+    _normal_log_density,
+    importance_log_likelihood,
+)
 from aekit.training.adam import Adam
+
 k_train = int(sys.argv[1]); minutes = float(sys.argv[2]); latent = int(sys.argv[3]) if len(sys.argv) > 3 else 32
 torch.set_num_threads(2)
 X, _ = datasets.load("mnist", split="train"); X = X.reshape(len(X), -1).astype(np.float32)

@@ -14,11 +14,8 @@ import numpy as np
 import torch
 
 from aekit import AutoEncoder, datasets
-from aekit.models.importance import (
-    LOG_2PI,
-    _normal_log_density,
-    importance_log_likelihood,
-)
+from aekit.models.bottleneck import LOG_2PI, normal_log_density
+from aekit.models.importance import importance_log_likelihood
 from aekit.training.adam import Adam
 
 k_train = int(sys.argv[1]); minutes = float(sys.argv[2]); latent = int(sys.argv[3]) if len(sys.argv) > 3 else 32
@@ -40,7 +37,7 @@ def loss_fn(x):
     z = mean + torch.exp(0.5 * logvar) * torch.randn((k_train, *mean.shape))
     params = m.decoder_params(z.flatten(0, 1))
     nll = m.likelihood.nll(params, x.repeat(k_train, 1)).view(k_train, -1)
-    logw = -nll - 0.5 * (z.pow(2) + LOG_2PI).sum(-1) - _normal_log_density(z, mean, logvar)
+    logw = -nll - 0.5 * (z.pow(2) + LOG_2PI).sum(-1) - normal_log_density(z, mean, logvar)
     return -(torch.logsumexp(logw, 0) - math.log(k_train)).mean()
 t0 = time.perf_counter(); epoch = 0; budget = minutes * 60
 while time.perf_counter() - t0 < budget:

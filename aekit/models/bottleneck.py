@@ -103,11 +103,22 @@ class GaussianBottleneck(nn.Module):
         """
         k = code.samples
         z = code.z.view(k, *code.mean.shape)
-        # log p(z) - log q(z|x): the Gaussian normalisers cancel, leaving the squared distances and log-variances.
-        log_ratio = 0.5 * (((z - code.mean).pow(2) * torch.exp(-code.logvar) + code.logvar) - z.pow(2)).sum(dim=-1)
+        log_ratio = normal_log_density(z) - normal_log_density(z, code.mean, code.logvar)  # log p(z) - log q(z|x)
         iwae = -(torch.logsumexp(log_ratio - nll, dim=0) - math.log(k)).mean()
-        elbo = nll.mean() + gaussian_kl(code.mean, code.logvar).mean()
+        elbo = nll.mean() + code.terms["kl"].value
         return Term(iwae - elbo, 1.0)
+
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def normal_log_density(z: torch.Tensor, mean: torch.Tensor | None = None,
+                       logvar: torch.Tensor | None = None) -> torch.Tensor:
+    """log N(z; mean, exp(logvar)) summed over the last dimension; the standard normal (the prior) when
+    ``mean`` and ``logvar`` are left out."""
+    if mean is None:
+        return -0.5 * (z.pow(2) + LOG_2PI).sum(dim=-1)
+    return -0.5 * ((z - mean).pow(2) * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
 
 
 def gaussian_kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -14,13 +14,7 @@ import math
 import torch
 
 from .autoencoder import AutoEncoderModel
-
-LOG_2PI = math.log(2 * math.pi)
-
-
-def _normal_log_density(z: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """log N(z; mean, exp(logvar)) summed over the last dimension."""
-    return -0.5 * ((z - mean).pow(2) * torch.exp(-logvar) + logvar + LOG_2PI).sum(dim=-1)
+from .bottleneck import LOG_2PI, normal_log_density
 
 
 def log_normaliser(model: AutoEncoderModel, n_values: int) -> float:
@@ -50,8 +44,7 @@ def importance_log_likelihood(model: AutoEncoderModel, x: torch.Tensor, k: int, 
         z = mean + torch.exp(0.5 * logvar) * torch.randn((m, *mean.shape), dtype=mean.dtype, device=mean.device)
         params = model.decoder_params(z.flatten(0, 1).float()).float()
         nll = model.likelihood.nll(params, flat.repeat(m, 1)).view(m, -1).double()
-        prior = -0.5 * (z.pow(2) + LOG_2PI).sum(dim=-1)
-        weights.append(-nll + const + prior - _normal_log_density(z, mean, logvar))
+        weights.append(-nll + const + normal_log_density(z) - normal_log_density(z, mean, logvar))
     return torch.logsumexp(torch.cat(weights), dim=0) - math.log(k)
 
 

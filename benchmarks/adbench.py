@@ -55,6 +55,14 @@ def make_detector(name: str, seed: int):
         from pyod.models.knn import KNN
 
         return KNN()
+    if name == "LOF":
+        from pyod.models.lof import LOF
+
+        return LOF()
+    if name == "COPOD":
+        from pyod.models.copod import COPOD
+
+        return COPOD()
     if name == "AutoEncoder":
         from pyod.models.auto_encoder import AutoEncoder
 
@@ -66,7 +74,7 @@ def make_detector(name: str, seed: int):
     raise ValueError(f"unknown detector {name!r}")
 
 
-DETECTORS = ["aekit", "IForest", "ECOD", "PCA", "KNN", "AutoEncoder", "VAE"]
+DETECTORS = ["aekit", "IForest", "ECOD", "COPOD", "PCA", "KNN", "LOF", "AutoEncoder", "VAE"]
 
 
 def load(path: Path, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -93,7 +93,7 @@ def test_detectors_saved_before_the_tail_score_keep_their_rule(fitted, blobs, tm
     config_file = tmp_path / "det" / "config.json"
     config = json.loads(config_file.read_text())
     config["format"] = "aekit.anomaly-detector/2"
-    for key in ("rule", "tail_center", "tail_scale"):
+    for key in ("rule", "tail_center", "tail_scale", "ae_center", "ae_scale"):
         del config["fitted"]["neighbours"][key]
     config_file.write_text(json.dumps(config))
     old = AnomalyDetector.load(tmp_path / "det")

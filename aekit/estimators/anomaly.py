@@ -229,7 +229,11 @@ class AnomalyDetector(ModelEstimator):
             if self.TRIM:
                 keep = np.flatnonzero(self.decision_scores_ <= np.quantile(self.decision_scores_, 1 - self.TRIM))
         self.score_rule_ = "largest"
-        parts = {"autoencoder": self.decision_scores_, "neighbours": self._fit_neighbours(x, observed, rng)}
+        # The autoencoder score was put on the footing of the rows the second round kept; before it competes with
+        # the other parts it is put on all training rows' footing, as they are.
+        self.ae_center_, self.ae_scale_ = _median_and_iqr(self.decision_scores_)
+        parts = {"autoencoder": (self.decision_scores_ - self.ae_center_) / self.ae_scale_,
+                 "neighbours": self._fit_neighbours(x, observed, rng)}
         parts["tails"] = self._fit_tails(x, observed)
         self.decision_scores_ = self._combine_parts(parts)
         self._set_threshold()
@@ -295,6 +299,8 @@ class AnomalyDetector(ModelEstimator):
         """The normalised scores the final score combines, by name (a detector saved before the neighbour or the
         tail score existed has fewer)."""
         parts = {"autoencoder": self._combine(self._member_parts(self._member_outputs(x, observed)))}
+        if self.score_rule_ == "largest":
+            parts["autoencoder"] = (parts["autoencoder"] - self.ae_center_) / self.ae_scale_
         if getattr(self, "reference_", None) is not None:
             parts["neighbours"] = (self._neighbours(x, observed)[0].mean(axis=1) - self.neighbour_center_) / \
                 self.neighbour_scale_
@@ -472,7 +478,7 @@ class AnomalyDetector(ModelEstimator):
             tensors["reference"] = tensor(self.reference_)
             neighbours = {"center": self.neighbour_center_, "scale": self.neighbour_scale_,
                           "rule": self.score_rule_, "tail_center": self.tail_center_,
-                          "tail_scale": self.tail_scale_}
+                          "tail_scale": self.tail_scale_, "ae_center": self.ae_center_, "ae_scale": self.ae_scale_}
         for i in range(len(self.members_)):
             tensors[f"code_mean{i}"] = tensor(self.code_mean_[i])
             tensors[f"code_precision{i}"] = tensor(self.code_precision_[i])
@@ -511,6 +517,7 @@ class AnomalyDetector(ModelEstimator):
             if "rule" in neighbours:
                 self.score_rule_ = neighbours["rule"]
                 self.tail_center_, self.tail_scale_ = float(neighbours["tail_center"]), float(neighbours["tail_scale"])
+                self.ae_center_, self.ae_scale_ = float(neighbours["ae_center"]), float(neighbours["ae_scale"])
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:

@@ -55,55 +55,6 @@ def test_explanations_name_the_feature_that_was_corrupted(fitted, blobs):
     assert (expl["contribution_1"] >= expl["contribution_2"]).all()
 
 
-def test_the_score_is_the_largest_part_and_explanations_add_up_to_it(fitted, blobs):
-    X, _ = blobs
-    x, observed = fitted._scaled(X, reset=False)
-    parts = fitted._parts(x, observed)
-    assert set(parts) == {"autoencoder", "neighbours", "tails"}
-    np.testing.assert_allclose(fitted.decision_function(X), np.max(list(parts.values()), axis=0))
-    expl = fitted.explain(X, top=8)  # every feature: the contributions are the whole score
-    total = expl[[f"contribution_{j}" for j in range(1, 9)]].sum(axis=1)
-    np.testing.assert_allclose(total, np.maximum(fitted.decision_function(X), 0), rtol=1e-6, atol=1e-9)
-
-
-def test_tail_surprise_is_the_smaller_empirical_tail_of_each_value(fitted, blobs):
-    """-log((count of reference values at least as far out + 1) / (N + 1)), per cell; 0 where a cell is missing."""
-    X, _ = blobs
-    ref = fitted.reference_
-    n = len(ref)
-    x, _ = fitted._scaled(X[:3], reset=False)
-    probe = np.stack([np.median(ref, axis=0), ref.max(axis=0) + 1.0, ref.min(axis=0) - 1.0, x[0]])
-    surprise = fitted._tail_surprise(probe, None)
-    np.testing.assert_allclose(surprise[0], np.log((n + 1) / (n // 2 + 1)), rtol=0.01)  # the middle: ~log 2
-    np.testing.assert_allclose(surprise[1:3], np.log(n + 1))  # beyond every reference value, either side
-    below = (ref <= probe[3]).sum(axis=0)
-    above = (ref >= probe[3]).sum(axis=0)
-    np.testing.assert_allclose(surprise[3], np.log((n + 1) / (np.minimum(below, above) + 1)))
-    observed = np.ones_like(probe)
-    observed[3, 2] = 0
-    assert fitted._tail_surprise(probe, observed)[3, 2] == 0
-
-
-def test_detectors_saved_before_the_tail_score_keep_their_rule(fitted, blobs, tmp_path):
-    """A format-2 directory (weighted mean of two parts) loads and scores as it was fitted to."""
-    import json
-
-    X, _ = blobs
-    fitted.save(tmp_path / "det")
-    config_file = tmp_path / "det" / "config.json"
-    config = json.loads(config_file.read_text())
-    config["format"] = "aekit.anomaly-detector/2"
-    for key in ("rule", "tail_center", "tail_scale", "ae_center", "ae_scale"):
-        del config["fitted"]["neighbours"][key]
-    config_file.write_text(json.dumps(config))
-    old = AnomalyDetector.load(tmp_path / "det")
-    x, observed = old._scaled(X, reset=False)
-    parts = old._parts(x, observed)
-    assert set(parts) == {"autoencoder", "neighbours"}
-    np.testing.assert_allclose(old.decision_function(X), parts["autoencoder"] / 3 + 2 * parts["neighbours"] / 3)
-    assert old.explain(X[:5], top=1)["feature_1"].str.startswith("x").all()
-
-
 def test_save_load_gives_identical_scores(fitted, blobs, tmp_path):
     X, _ = blobs
     fitted.save(tmp_path / "det")

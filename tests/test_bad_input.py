@@ -218,7 +218,7 @@ def sweep_files(tmp_path_factory):
     (["train", "{root}/t.csv", "--label-col", "nope", "--out", "{root}/r2"], "label column 'nope'"),
     (["train", "{root}/t.csv", "--kind", "conv", "--out", "{root}/r3"], "conv encoder needs images"),
     (["train", "{root}/t.csv", "--loss", "bce", "--out", "{root}/r4"], "needs data in [0, 1]"),
-    (["embed", "{root}/det", "{root}/t.csv", "--out", "{root}/c.csv"], "format 'aekit.anomaly-detector/3'"),
+    (["embed", "{root}/det", "{root}/t.csv", "--out", "{root}/c.csv"], "format 'aekit.anomaly-detector/2'"),
     (["embed", "{root}/run", "{root}/t.csv", "--out", "{root}/c.txt"], "--out must end in"),
     (["embed", "{root}/run", "digits", "--out", "{root}/c.csv"], "must have shape (n_samples, n_features)"),
     (["detect", "score", "{root}/run", "{root}/t.csv", "--out", "{root}/s.csv"], "format 'aekit.autoencoder/2'"),

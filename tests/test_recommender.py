@@ -49,7 +49,7 @@ def test_it_recommends_from_the_users_own_taste(fitted):
         assert top["score"].is_monotonic_decreasing
     # A held-out item is one of the ~9 unseen items of the user's taste: ranking those first (in any order) scores
     # about 0.45, a random ranking of all unseen items about 0.3.
-    assert fitted.validation_metrics_["NDCG@100"] > 0.4 and fitted.best_epoch_ >= 1
+    assert fitted.validation_metrics_["NDCG@100"] > 0.4 and min(fitted.best_epoch_) >= 1
 
 
 def test_a_known_user_and_the_same_history_folded_in_score_alike(fitted, log):
@@ -65,7 +65,7 @@ def test_a_sparse_matrix_in_gives_scores_in_its_column_order(rng):
     m = sp.random(60, 12, density=0.3, format="csr", random_state=0)
     m.data[:] = 1
     rec = Recommender(kind="mult-dae", validation_fraction=0, **FAST).fit(m)
-    assert list(rec.item_ids_) == list(range(12)) and rec.best_epoch_ == rec.n_iter_ == 30
+    assert list(rec.item_ids_) == list(range(12)) and rec.best_epoch_ == [30] * rec.n_members and rec.n_iter_ == 30
     assert rec.predict_scores(m[:5]).shape == (5, 12)
     with pytest.raises(ValueError, match="13 columns but the model knows 12 items"):
         rec.predict_scores(sp.csr_matrix((2, 13)))

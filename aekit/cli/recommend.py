@@ -81,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         out = fit_recommender_run(rec, opts.data, opts.out, overwrite=opts.overwrite, name=Path(opts.data).name)
         metrics = rec.validation_metrics_
         held = f"; held-out users NDCG@100 {metrics['NDCG@100']:.4f}" if metrics else ""
-        print(f"{rec.stop_reason_}; kept epoch {rec.best_epoch_} of {rec.n_iter_}{held}", file=sys.stderr)
+        kept = ", ".join(map(str, rec.best_epoch_))
+        print(f"{rec.stop_reason_}; kept epoch {kept} of {rec.n_iter_} (one per member){held}", file=sys.stderr)
         print(out)
         return 0
     if opts.k < 1:

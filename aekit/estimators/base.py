@@ -50,8 +50,8 @@ FORMATS: Registry[type] = Registry("model directory format")
 
 
 def register_format(cls: type) -> type:
-    """Class decorator: ``cls.FORMAT`` (and its ``LEGACY_FORMATS``) open with ``cls.load``."""
-    for fmt in (cls.FORMAT, *cls.LEGACY_FORMATS):
+    """Class decorator: ``cls.FORMAT`` (and its ``OLDER_FORMATS`` and ``LEGACY_FORMATS``) open with ``cls.load``."""
+    for fmt in (cls.FORMAT, *cls.OLDER_FORMATS, *cls.LEGACY_FORMATS):
         FORMATS.register(fmt)(cls)
     return cls
 
@@ -61,6 +61,10 @@ class ModelEstimator(BaseEstimator):
     ``_state``/``_restore`` (and ``_children`` when they hold other estimators)."""
 
     FORMAT: ClassVar[str] = ""
+    #: Earlier formats that ``_restore`` reads as they are (it fills in what they lack); an older aekit refuses
+    #: the current one, so a file is never read by rules it does not know.
+    OLDER_FORMATS: ClassVar[tuple[str, ...]] = ()
+    #: Formats converted on load by :mod:`.legacy`.
     LEGACY_FORMATS: ClassVar[tuple[str, ...]] = ()
 
     # ------------------------------------------------------------------------------------ input bookkeeping
@@ -160,7 +164,7 @@ class ModelEstimator(BaseEstimator):
             from .legacy import load_legacy
 
             return load_legacy(cls, path, device)
-        saved = read_model_dir(path, cls.FORMAT)
+        saved = read_model_dir(path, (cls.FORMAT, *cls.OLDER_FORMATS))
         config = saved["config"]
         try:
             est = cls(**{**config["params"], **({"device": device} if "device" in config["params"] else {})})

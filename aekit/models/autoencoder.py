@@ -28,6 +28,7 @@ from .bottleneck import BOTTLENECKS
 from .config import ModelConfig
 from .corruption import build_corruption
 from .encoders import ENCODERS
+from .input_links import InputLinks
 from .input_norm import InputNorm
 from .likelihood import LIKELIHOODS
 from .parts import resolve
@@ -50,14 +51,23 @@ class AutoEncoderModel(nn.Module):
         self.likelihood = likelihood(likelihood_config)
         self.standardised_output = self.input_norm.active and self.likelihood.params_in_data_units
         self.regularizers = nn.ModuleList(cls(cfg) for cls, cfg in (resolve(REGULARIZERS, r) for r in c.regularizers))
+        self.links = None
+        if c.links is not None:
+            if len(c.input_shape) != 1 or self.input_norm.active or getattr(self.bottleneck, "samples", 1) > 1:
+                raise ValueError("links (an input -> output map beside the code) need flat inputs without input_norm "
+                                 "and one code per row")
+            self.links = InputLinks(c.input_shape[0], c.links["l2"])
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``."""
         return self.bottleneck(self.encoder(self.input_norm(x))).mean
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)``."""
-        params = self.decoder_params(z)
+        """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)`` (without the links, which need
+        the input)."""
+        return self._mean(self.decoder_params(z))
+
+    def _mean(self, params: torch.Tensor) -> torch.Tensor:
         mean = self.likelihood.mean(params.flatten(1)).view(-1, *self.config.input_shape)
         return self.input_norm.clip(mean) if self.standardised_output else mean
 
@@ -67,12 +77,14 @@ class AutoEncoderModel(nn.Module):
         return self.input_norm.inverse(params) if self.standardised_output else params
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+        return self.encode_reconstruct(x)[1]
 
     def encode_reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes and reconstructions from one encoder pass."""
         z = self.encode(x)
-        return z, self.decode(z)
+        if self.links is None:
+            return z, self.decode(z)
+        return z, self._mean(self.decoder_params(z) + self.links(x))
 
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Named batch-mean loss terms (each unweighted) and their weighted ``total``."""
@@ -95,6 +107,9 @@ class AutoEncoderModel(nn.Module):
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):
+            if self.links is not None:
+                params = params + self.links(x_in)
+                extra.append({"links_l2": self.links.penalty()})
             if code.samples == 1:
                 terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
             else:  # k codes per row (the importance-weighted bound): the bottleneck weighs each row's k decodings

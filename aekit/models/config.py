@@ -12,6 +12,7 @@ from typing import Any
 from .bottleneck import BOTTLENECKS
 from .corruption import CORRUPTIONS
 from .encoders import ENCODERS
+from .input_links import check_links
 from .likelihood import LIKELIHOODS
 from .parts import normalise
 from .regularizers import REGULARIZERS
@@ -31,6 +32,7 @@ class ModelConfig:
     corruption: Spec | None = None
     regularizers: list[Spec] = field(default_factory=list)
     input_norm: dict[str, Any] | None = None  # encoder-input mean/std per leading axis (input_norm.py)
+    links: dict[str, Any] | None = None  # a zero-diagonal input -> output map beside the code (input_links.py)
 
     def __post_init__(self) -> None:
         """Fill every part's defaults in, so the saved file says exactly what was built."""
@@ -41,6 +43,7 @@ class ModelConfig:
         self.likelihood = normalise(LIKELIHOODS, self.likelihood)
         self.corruption = None if self.corruption is None else normalise(CORRUPTIONS, self.corruption)
         self.regularizers = [normalise(REGULARIZERS, r) for r in self.regularizers]
+        self.links = check_links(self.links)
         if self.input_norm is not None:
             unknown = set(self.input_norm) - {"mean", "std", "low", "high"}
             if unknown:
@@ -52,12 +55,12 @@ class ModelConfig:
         return {"input_shape": list(self.input_shape), "latent_dim": self.latent_dim, "encoder": self.encoder,
                 "bottleneck": self.bottleneck, "likelihood": self.likelihood, "corruption": self.corruption,
                 "regularizers": self.regularizers,
-                "input_norm": self.input_norm}
+                "input_norm": self.input_norm, **({"links": self.links} if self.links else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         known = {"input_shape", "latent_dim", "encoder", "bottleneck", "likelihood", "corruption", "regularizers",
-                 "input_norm"}
+                 "input_norm", "links"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; this file was written by another tool")

@@ -30,7 +30,7 @@ def fit_recommender_run(rec: Recommender, interactions: object, out: str | os.Pa
         "items": len(rec.item_ids_),
         "interactions": int(rec.histories_.nnz),
         "epochs run": rec.n_iter_,
-        "kept epoch (best validation NDCG@100)": rec.best_epoch_,
+        "kept epochs (best validation NDCG@100, one per member)": rec.best_epoch_,
         "stop reason": rec.stop_reason_,
         "training seconds": round(rec.train_seconds_, 1),
     }

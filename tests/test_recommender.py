@@ -153,3 +153,74 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert main(["recommend", str(run), "--users", str(tmp_path / "log.csv"), "--out", str(tmp_path / "r.txt")]) == 2
     assert "--out must end in one of .csv, .parquet" in capsys.readouterr().err
     assert main(["recommend"]) == 2
+
+
+def test_members_are_averaged_and_item_links_take_part(fitted, log):
+    """The score is the mean of the members' probabilities, each including its item-item path."""
+    from aekit.estimators.recommender import _probabilities
+
+    _, rows = fitted._histories(["u0", "u5"])
+    assert len(fitted.models_) == fitted.n_members == 3
+    each = [_probabilities([m], rows, fitted.device_) for m in fitted.models_]
+    np.testing.assert_allclose(fitted.predict_scores(["u0", "u5"]), np.mean(each, axis=0), rtol=1e-5)
+    assert not np.allclose(each[0], each[1])  # different seeds, different models
+    model = fitted.models_[0]
+    x = torch.from_numpy(rows.toarray())
+    assert model.links is not None and model.links.weight.abs().sum() > 0  # the path was trained
+    without = model.decode(model.encode(x))  # the code alone
+    assert not torch.allclose(model.reconstruct(x), without)
+
+
+def test_item_links_cannot_copy_an_item_to_itself():
+    from aekit.models import AutoEncoderModel, ModelConfig
+
+    config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
+                         likelihood={"name": "multinomial"}, links={"l2": 0.5})
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    assert "links" not in ModelConfig(input_shape=(6,), latent_dim=2).to_dict()  # older readers see no change
+    model = AutoEncoderModel(config)
+    with torch.no_grad():
+        model.links.weight.copy_(torch.randn(6, 6))
+    x = torch.eye(6)
+    # item i alone in a history: the path adds row i of the map, whose own entry is 0
+    np.testing.assert_allclose(torch.diagonal(model.links(x)).detach().numpy(), 0.0)
+    from aekit.data.batches import Batch
+
+    terms = model.loss(Batch(x))
+    off = model.links.weight.detach() * (1 - torch.eye(6))
+    assert terms["links_l2"].item() == pytest.approx(off.square().sum().item(), rel=1e-5)
+    with pytest.raises(ValueError, match="flat inputs"):
+        AutoEncoderModel(ModelConfig(input_shape=(1, 4, 4), latent_dim=2, encoder={"name": "conv"},
+                                     links={"l2": 0.0}))
+
+
+def test_a_format_1_directory_loads_as_one_member(fitted, tmp_path):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    single = Recommender(rating_col="rating", min_rating=4, item_links=False, n_members=1, **FAST)
+    single.fit(fitted.histories_)
+    single.save(tmp_path / "rec")
+    config_file, weights = tmp_path / "rec" / "config.json", tmp_path / "rec" / "model.safetensors"
+    config = json.loads(config_file.read_text())
+    config["format"] = "aekit.recommender/1"
+    for key in ("item_links", "links_l2", "n_members"):
+        del config["params"][key]
+    del config["fitted"]["n_members"]
+    config["fitted"]["best_epoch"] = config["fitted"]["best_epoch"][0]
+    config_file.write_text(json.dumps(config))
+    tensors = {k.replace("model0.", "model.", 1): v for k, v in load_file(weights).items()}
+    save_file(tensors, weights)
+    old = load(tmp_path / "rec")
+    assert len(old.models_) == 1 and old.best_epoch_ == single.best_epoch_
+    np.testing.assert_array_equal(old.predict_scores([0, 3]), single.predict_scores([0, 3]))
+
+
+def test_item_links_auto_leaves_large_catalogues_alone(monkeypatch, fitted):
+    from aekit.estimators import recommender
+
+    assert fitted.config_.links is not None  # 30 items: on
+    monkeypatch.setattr(recommender, "LINKS_MAX_ITEMS", 10)
+    assert Recommender()._model_config(30).links is None
+    assert Recommender(item_links=True)._model_config(30).links == {"l2": 1e-3}

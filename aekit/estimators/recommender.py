@@ -52,6 +52,8 @@ from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 #: Gradient steps a default run aims for (epochs are rounded, 20 to 300).
 TARGET_STEPS = 3000
+#: Largest catalogue for which ``item_links="auto"`` adds the item-item path (10,000 items: 100 M weights).
+LINKS_MAX_ITEMS = 10_000
 #: Items ranked when choosing the best epoch on validation users.
 VALIDATION_K = 100
 
@@ -75,8 +77,10 @@ class Recommender(ModelEstimator):
         Share of each history hidden from the encoder at every step.
     beta : float, default=0.2
         Mult-VAE's KL weight at the end of annealing (0 -> ``beta`` linearly over the planned steps).
-    item_links : bool, default=True
-        An item-item linear path (zero diagonal) from the history to the output beside the code.
+    item_links : bool or "auto", default="auto"
+        An item-item linear path (zero diagonal) from the history to the output beside the code. It has
+        ``n_items**2`` weights (and Adam keeps two more copies), so ``"auto"`` uses it up to
+        ``LINKS_MAX_ITEMS`` (10,000) items and leaves it out above.
     links_l2 : float, default=1e-3
         L2 weight on that path (the sum of its squared weights is added to the loss).
     n_members : int, default=3
@@ -130,7 +134,7 @@ class Recommender(ModelEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "item_links": ["boolean"],
+        "item_links": ["boolean", StrOptions({"auto"})],
         "links_l2": [Interval(Real, 0, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
@@ -141,7 +145,7 @@ class Recommender(ModelEstimator):
     def __init__(self, kind: str = "mult-vae", *, user_col: str = "user", item_col: str = "item",
                  rating_col: str | None = None, min_rating: float | None = None, hidden_dim: int = 600,
                  latent_dim: int = 200, dropout: float = 0.5, beta: float = 0.2, weight_decay: float = 0.0,
-                 item_links: bool = True, links_l2: float = 1e-3, n_members: int = 3,
+                 item_links: bool | str = "auto", links_l2: float = 1e-3, n_members: int = 3,
                  max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 20, unknown_items: str = "ignore",
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
@@ -178,8 +182,11 @@ class Recommender(ModelEstimator):
             bottleneck={"name": "gaussian", "beta": float(self.beta)} if vae else {"name": "deterministic"},
             likelihood={"name": "multinomial"},
             corruption={"name": "masking", "level": float(self.dropout)} if self.dropout > 0 else None,
-            links={"l2": float(self.links_l2)} if self.item_links else None,
+            links={"l2": float(self.links_l2)} if self._uses_links(n_items) else None,
         )
+
+    def _uses_links(self, n_items: int) -> bool:
+        return n_items <= LINKS_MAX_ITEMS if self.item_links == "auto" else bool(self.item_links)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None, *, validation: object = None) -> Recommender:

@@ -153,6 +153,13 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert main(["recommend", str(run), "--users", str(tmp_path / "log.csv"), "--out", str(tmp_path / "r.txt")]) == 2
     assert "--out must end in one of .csv, .parquet" in capsys.readouterr().err
     assert main(["recommend"]) == 2
+    small = tmp_path / "small"
+    assert main(["recommend", "fit", str(tmp_path / "log.csv"), "--epochs", "2", "--members", "1",
+                 "--item-links", "off", "--out", str(small), "-q"]) == 0
+    rec = load(small)
+    assert len(rec.models_) == 1 and rec.config_.links is None
+    assert main(["recommend", "fit", str(tmp_path / "log.csv"), "--members", "0", "--out", str(tmp_path / "z")]) == 2
+    assert "n_members" in capsys.readouterr().err
 
 
 def test_members_are_averaged_and_item_links_take_part(fitted, log):

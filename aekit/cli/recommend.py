@@ -40,6 +40,12 @@ def _fit_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-rating", type=float, default=None, metavar="R")
     p.add_argument("--kind", default="mult-vae", choices=("mult-vae", "mult-dae"), help="(default: mult-vae)")
     p.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum epochs (default: adapts)")
+    p.add_argument("--members", type=int, default=3, metavar="N",
+                   help="models from different seeds, their probabilities averaged; N times the training time "
+                        "(default: 3)")
+    p.add_argument("--item-links", default="auto", choices=("auto", "on", "off"),
+                   help="an item-item path beside the code (items^2 weights); auto: on up to 10,000 items "
+                        "(default: auto)")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
     add_fit_options(p)
     return p
@@ -77,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if fitting:
         rec = Recommender(kind=opts.kind, user_col=opts.user_col, item_col=opts.item_col, rating_col=opts.rating_col,
                           min_rating=opts.min_rating, max_iter=opts.epochs, random_state=opts.seed,
+                          n_members=opts.members, item_links={"on": True, "off": False}.get(opts.item_links, "auto"),
                           device=opts.device, verbose=0 if opts.quiet else 1)
         out = fit_recommender_run(rec, opts.data, opts.out, overwrite=opts.overwrite, name=Path(opts.data).name)
         metrics = rec.validation_metrics_

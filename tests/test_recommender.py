@@ -231,3 +231,17 @@ def test_item_links_auto_leaves_large_catalogues_alone(monkeypatch, fitted):
     monkeypatch.setattr(recommender, "LINKS_MAX_ITEMS", 10)
     assert Recommender()._model_config(30).links is None
     assert Recommender(item_links=True)._model_config(30).links == {"l2": 1e-3}
+
+
+def test_item_links_see_dropped_histories_at_the_scale_of_whole_ones():
+    """Masking hides half the items in training; the links' input is scaled back up so that a history sums to
+    the same on average in training and afterwards (otherwise the path speaks twice as loud at prediction)."""
+    from aekit.models.corruption import build_corruption
+
+    masking = build_corruption({"name": "masking", "level": 0.5}).train()
+    torch.manual_seed(0)
+    x = torch.ones(2000, 50)
+    assert masking.unbiased(masking(x)).mean().item() == pytest.approx(1.0, abs=0.01)
+    masking.eval()
+    assert torch.equal(masking.unbiased(masking(x)), x)
+    assert torch.equal(build_corruption({"name": "gaussian", "level": 0.1}).unbiased(x), x)

@@ -42,6 +42,11 @@ class Corruption(nn.Module):
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def unbiased(self, corrupted: torch.Tensor) -> torch.Tensor:
+        """``corrupted`` rescaled so that its expectation is the clean input (for a linear map that sees it in
+        training and the clean input afterwards); unchanged unless the corruption removes values."""
+        return corrupted
+
 
 @CORRUPTIONS.register("gaussian")
 class GaussianNoise(Corruption):
@@ -78,6 +83,10 @@ class MaskingNoise(Corruption):
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
         keep = torch.rand_like(x) >= self.level
         return x * keep
+
+    def unbiased(self, corrupted: torch.Tensor) -> torch.Tensor:
+        """Kept values scaled up by ``1 / (1 - level)`` in training (inverted dropout)."""
+        return corrupted / (1 - self.level) if self.training and self.active else corrupted
 
 
 @CORRUPTIONS.register("salt-and-pepper")

@@ -245,3 +245,22 @@ def test_item_links_see_dropped_histories_at_the_scale_of_whole_ones():
     masking.eval()
     assert torch.equal(masking.unbiased(masking(x)), x)
     assert torch.equal(build_corruption({"name": "gaussian", "level": 0.1}).unbiased(x), x)
+    assert torch.equal(build_corruption(None).train().unbiased(x), x)
+
+    # and the model's training loss uses it: recompute the loss by hand from the same random mask
+    from aekit.data.batches import Batch
+    from aekit.models import AutoEncoderModel, ModelConfig
+
+    config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
+                         likelihood={"name": "multinomial"}, corruption={"name": "masking", "level": 0.5},
+                         links={"l2": 0.0})
+    model = AutoEncoderModel(config).train()
+    with torch.no_grad():
+        model.links.weight.copy_(torch.randn(6, 6))
+    h = torch.bernoulli(torch.full((64, 6), 0.5))
+    torch.manual_seed(1)
+    got = model.loss(Batch(h))["recon"]
+    torch.manual_seed(1)
+    kept = model.corruption(h)
+    params = model.decoder_params(model.bottleneck(model.encoder(kept)).z) + model.links(kept * 2)
+    assert got.item() == pytest.approx(model.likelihood.batch_nll(params, h, None).item(), rel=1e-5)

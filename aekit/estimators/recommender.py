@@ -186,6 +186,7 @@ class Recommender(ModelEstimator):
         )
 
     def _uses_links(self, n_items: int) -> bool:
+        """Whether the model gets the item-item path (``item_links``, with ``"auto"`` sized to the catalogue)."""
         return n_items <= LINKS_MAX_ITEMS if self.item_links == "auto" else bool(self.item_links)
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -237,6 +238,7 @@ class Recommender(ModelEstimator):
             self.models_.append(model)
             self.best_epoch_.append(best.best_epoch if best else self.n_iter_)
             seed = int(rng.integers(2**31 - 1))
+        # every member saw the same validation users: the last one's scorer rates the average of all
         self.validation_metrics_ = best.metrics(self.models_) if best else {}
         self.validation_ndcg_ = self.validation_metrics_.get("NDCG@100", float("nan"))
         return self
@@ -351,7 +353,7 @@ class Recommender(ModelEstimator):
              tensors["histories.indptr"].numpy()), shape=(len(self.user_ids_), len(self.item_ids_)))
         self.history_ = saved["history"]
         self.n_iter_, self.stop_reason_ = fitted["n_iter"], fitted["stop_reason"]
-        self.best_epoch_ = list(np.atleast_1d(fitted["best_epoch"]).tolist())
+        self.best_epoch_ = np.atleast_1d(fitted["best_epoch"]).tolist()  # format 1: one int
         self.validation_ndcg_ = fitted["validation_ndcg"] if fitted["validation_ndcg"] is not None else float("nan")
         self.validation_metrics_ = dict(fitted["validation_metrics"])
 

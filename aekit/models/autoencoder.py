@@ -108,8 +108,7 @@ class AutoEncoderModel(nn.Module):
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):
             if self.links is not None:  # the links see the input at the scale they will see it after training
-                unbiased = getattr(self.corruption, "unbiased", lambda t: t)
-                params = params + self.links(unbiased(x_in))
+                params = params + self.links(self.corruption.unbiased(x_in))
                 extra.append({"links_l2": self.links.penalty()})
             if code.samples == 1:
                 terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}

@@ -112,11 +112,21 @@ class SaltAndPepperNoise(Corruption):
         return torch.where((u >= self.level / 2) & (u < self.level), torch.full_like(x, self.high), x)
 
 
-def build_corruption(spec: dict | str | None, level: float | None = None) -> nn.Module:
-    """The corruption module for a spec (``{"name": "gaussian", "level": 0.5}``) or a name and level; an identity
-    when no corruption is asked for."""
+class NoCorruption(Corruption):
+    """What a model without corruption holds: passes the input through, with the same interface as the others."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+
+    def corrupt(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+def build_corruption(spec: dict | str | None, level: float | None = None) -> Corruption:
+    """The corruption module for a spec (``{"name": "gaussian", "level": 0.5}``) or a name and level; one that
+    changes nothing when no corruption is asked for."""
     if spec is None or spec == "none":
-        return nn.Identity()
+        return NoCorruption()
     if isinstance(spec, str):
         spec = {"name": spec, "level": 0.0 if level is None else level}
     cls, config = resolve(CORRUPTIONS, spec)

@@ -132,8 +132,11 @@ class Imputer(TransformerMixin, ModelEstimator):
         held &= (present.sum(axis=0) - held.sum(axis=0) >= 2)[None, :]  # every column keeps 2 training values
         width = TabularPreprocessor().fit(frame).n_features_out
         # No squeeze: the hidden cells, not a narrow code, keep the model from copying its input; and no early
-        # stopping, whose validation loss (inputs uncorrupted) does not measure filling.
-        hidden = self.hidden_dims or (clip(next_pow2(2 * width), 64, 256),) * 2
+        # stopping, whose validation loss (inputs uncorrupted) does not measure filling (stopping on the check
+        # cells' error was tried and filled worse: it stopped early on noise). Hidden layers about 8x the encoded
+        # width (64 to 256): tables with many related columns underfit at 2x (cardio 0.677 -> 0.620 RMSE), narrow
+        # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
+        hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
         self.autoencoder_ = AutoEncoder(
             kind="deep", corruption="masking", noise_level=self.mask_rate,
             latent_dim=self.latent_dim or clip(width, 2, 64), hidden_dims=tuple(hidden), max_iter=self.max_iter,

@@ -171,3 +171,13 @@ def test_cli_fits_fills_saves_and_reuses(tmp_path, capsys):
     assert "--save" in capsys.readouterr().err
     assert main(["impute", str(data), "--out", str(tmp_path / "x.npy")]) == 2
     assert ".csv or .parquet" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("columns, width", [(4, 64), (12, 128), (24, 256), (60, 256)])
+def test_default_hidden_width_follows_the_table(columns, width):
+    """Hidden layers about 8x the encoded width, 64 to 256: tables with many related columns underfit at 2x, narrow
+    ones overfit wider (chosen on the benchmark's design tables)."""
+    X = np.random.default_rng(0).normal(size=(50, columns))
+    X[0, 0] = np.nan
+    imp = Imputer(max_iter=1, random_state=0).fit(X)
+    assert list(imp.autoencoder_.model_.config.encoder["hidden"]) == [width, width]

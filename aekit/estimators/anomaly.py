@@ -244,7 +244,7 @@ class AnomalyDetector(ModelEstimator):
 
     def _with_neighbours(self, ae_score: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
         """The final score; a detector saved before the neighbour score existed keeps its autoencoder score."""
-        if getattr(self, "reference_", None) is None or distance is None:
+        if distance is None:
             return ae_score
         neighbours = (distance - self.neighbour_center_) / self.neighbour_scale_
         return (1 - self.NEIGHBOUR_WEIGHT) * ae_score + self.NEIGHBOUR_WEIGHT * neighbours
@@ -319,9 +319,9 @@ class AnomalyDetector(ModelEstimator):
         check_is_fitted(self)
         x, observed = self._scaled(X, reset=False)
         ae_score = self._combine(self._member_parts(self._member_outputs(x, observed)))
-        if getattr(self, "reference_", None) is None:  # saved before the neighbour score existed
-            return ae_score
-        return self._with_neighbours(ae_score, self._neighbours(x, observed)[0].mean(axis=1))
+        distance = None if getattr(self, "reference_", None) is None else \
+            self._neighbours(x, observed)[0].mean(axis=1)  # None: saved before the neighbour score existed
+        return self._with_neighbours(ae_score, distance)
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""

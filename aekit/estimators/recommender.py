@@ -380,11 +380,14 @@ def _start_from_popularity(model: AutoEncoderModel, matrix: sp.csr_matrix) -> No
 @torch.no_grad()
 def _probabilities(models: list[AutoEncoderModel], rows: sp.csr_matrix, device: torch.device) -> np.ndarray:
     """Every item's probability for each history, averaged over ``models`` (left in evaluation mode)."""
-    out = np.zeros(rows.shape, dtype=np.float32)
     for model in models:
         model.eval()
-        out += np.concatenate([model.reconstruct(b.x.to(device)).float().cpu().numpy()
-                               for b in SparseRows(rows).sequential(1024)]) / len(models)
+    out = np.empty(rows.shape, dtype=np.float32)
+    start = 0
+    for batch in SparseRows(rows).sequential(1024):  # each batch made dense once, for every member
+        x = batch.x.to(device)
+        out[start : start + len(x)] = (sum(m.reconstruct(x).float() for m in models) / len(models)).cpu().numpy()
+        start += len(x)
     return out
 
 

@@ -181,3 +181,24 @@ def test_default_hidden_width_follows_the_table(columns, width):
     X[0, 0] = np.nan
     imp = Imputer(max_iter=1, random_state=0).fit(X)
     assert list(imp.autoencoder_.model_.config.encoder["hidden"]) == [width, width]
+
+
+def test_a_hole_is_not_read_as_a_value_at_the_column_mean(fitted):
+    """The encoder is told which cells are missing: a hole and a cell at the column mean (0 once standardised)
+    give different codes; without the indicator they are the same input."""
+    _, holed, imp = fitted
+    ae = imp.autoencoder_
+    pre = ae.input_.preprocessor
+    rows = holed.dropna().head(20)
+    at_mean = rows.assign(noise=pre.inverse_transform(np.zeros((1, pre.n_features_out)))["noise"].iloc[0])
+    missing = rows.assign(noise=np.nan)
+    assert np.abs(ae.transform(missing) - ae.transform(at_mean)).max() > 1e-3
+    np.testing.assert_array_equal(ae.encoder_.transform(missing), ae.transform(missing))  # the kept encoder too
+    plain = Imputer(missing_indicator=False, max_iter=2, random_state=0).fit(holed).autoencoder_
+    at_mean = rows.assign(noise=plain.input_.preprocessor.inverse_transform(
+        np.zeros((1, pre.n_features_out)))["noise"].iloc[0])
+    np.testing.assert_allclose(plain.transform(missing), plain.transform(at_mean), atol=1e-5)
+    # a hidden categorical cell hides its whole one-hot run in training, as a missing one is
+    blocks = ae.input_.blocks
+    assert ae.config_.corruption["groups"] == [b["stop"] - b["start"] for b in blocks]
+    assert max(ae.config_.corruption["groups"]) == 2  # colour and size (its M never occurs) are one-hot

@@ -206,3 +206,44 @@ def test_input_norm_specs_are_checked():
     old = ModelConfig(input_shape=(4,), latent_dim=2).to_dict()
     del old["input_norm"]  # configs saved before input_norm existed still load
     assert ModelConfig.from_dict(old).input_norm is None
+
+
+def test_masking_groups_remove_whole_runs_and_can_blank_with_nan():
+    torch.manual_seed(0)
+    x = torch.rand(2000, 6) + 1
+    noise = build_corruption({"name": "masking", "level": 0.4, "groups": [1, 3, 2]}).train()
+    removed = noise(x) == 0
+    for a, b in [(0, 1), (1, 4), (4, 6)]:  # each run is removed whole or kept whole
+        assert (removed[:, a:b].all(dim=1) | ~removed[:, a:b].any(dim=1)).all()
+    assert removed[:, [0, 1, 4]].float().mean().item() == pytest.approx(0.4, abs=0.03)
+    noise.blank = float("nan")
+    out = noise(x)
+    assert torch.isnan(out).float().mean().item() == pytest.approx(0.4, abs=0.03)
+    assert torch.equal(out[~torch.isnan(out)], x[~torch.isnan(out)])
+    with pytest.raises(ValueError, match="cover 6 values"):
+        noise(torch.rand(4, 5))
+
+
+def test_missing_indicator_tells_a_hole_from_a_zero_and_never_reads_missing_values():
+    torch.manual_seed(0)
+    flagged = AutoEncoderModel(ModelConfig(input_shape=(5,), latent_dim=2, missing_indicator=True)).eval()
+    plain = AutoEncoderModel(ModelConfig(input_shape=(5,), latent_dim=2)).eval()
+    x = torch.randn(8, 5)
+    hole, zero = x.clone(), x.clone()
+    hole[:, 1], zero[:, 1] = float("nan"), 0.0
+    assert torch.isfinite(flagged.encode(hole)).all()
+    assert (flagged.encode(hole) - flagged.encode(zero)).abs().max() > 1e-3  # the flag reaches the code
+    observed = torch.ones_like(x)
+    observed[:, 1] = 0
+    losses = {}
+    for name, model in [("flagged", flagged), ("plain", plain)]:
+        a, b = x.clone(), x.clone()
+        b[:, 1] = 99.0  # what a missing cell holds must not matter to a model that is told it is missing
+        losses[name] = [model.loss(Batch(v, observed))["total"].item() for v in (a, b)]
+    assert losses["flagged"][0] == pytest.approx(losses["flagged"][1], rel=1e-6)
+    assert losses["plain"][0] != pytest.approx(losses["plain"][1], rel=1e-3)  # without it the value leaks in
+    config = flagged.config.to_dict()
+    assert config["missing_indicator"] is True and ModelConfig.from_dict(config).missing_indicator
+    assert "missing_indicator" not in plain.config.to_dict()  # older files keep their exact layout
+    with pytest.raises(ValueError, match="flat"):
+        ModelConfig(input_shape=(1, 8, 8), latent_dim=2, missing_indicator=True)

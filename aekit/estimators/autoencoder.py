@@ -42,6 +42,7 @@ from ..models.activations import ACTIVATIONS
 from ..models.flops import forward_macs
 from ..models.importance import importance_log_likelihood
 from ..models.inference import predict_batches
+from ..models.missing_flags import blank_missing
 from ..models.input_norm import channel_moments
 from ..models.parts import resolve
 from ..registry import Registry
@@ -99,6 +100,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     noise_level : float, default=None
         Corruption strength: std as a fraction of the data's std for ``"gaussian"`` (default 0.5), fraction of
         values for ``"masking"`` (0.25) and ``"salt-and-pepper"`` (0.1).
+    missing_indicator : bool, default=False
+        For tables with missing values: the encoder also reads, for each value, whether it was shown (observed
+        and not hidden by ``masking``), so a missing cell is not mistaken for a value of 0. Imputation uses it.
     sparsity : {"l1", "kl"}, default=None
         Sparse code penalty: L1 on the code, or KL divergence of each unit's mean (sigmoid) activation to
         ``sparsity_target``.
@@ -189,6 +193,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         "loss": [RegistryOptions(LIKELIHOODS, extra=("auto",))],
         "corruption": [RegistryOptions(CORRUPTIONS, extra=("none",)), None],
         "noise_level": [Interval(Real, 0, None, closed="left"), None],
+        "missing_indicator": ["boolean"],
         "sparsity": [StrOptions({"l1", "kl"}), None],
         "sparsity_weight": [Interval(Real, 0, None, closed="left"), None],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
@@ -217,6 +222,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         loss: str = "auto",
         corruption: str | None = None,
         noise_level: float | None = None,
+        missing_indicator: bool = False,
         sparsity: str | None = None,
         sparsity_weight: float | None = None,
         sparsity_target: float = 0.05,
@@ -247,6 +253,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.loss = loss
         self.corruption = corruption
         self.noise_level = noise_level
+        self.missing_indicator = missing_indicator
         self.sparsity = sparsity
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target
@@ -301,6 +308,14 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         level = self.noise_level if self.noise_level is not None else NOISE_LEVELS.get(corruption, 0.0)
         if corruption == "gaussian" and self.noise_level is None:
             level *= float(x.std()) or 1.0
+        if self.missing_indicator and (adapter.is_image or len(shape) != 1):
+            raise ValueError("missing_indicator is for tables (n, d); these samples have shape "
+                             f"{adapter.sample_shape}")
+        corruption_spec = None if corruption is None else {"name": corruption, "level": float(level)}
+        if corruption == "masking" and any(b["type"] == "categorical" for b in adapter.blocks):
+            # A hidden categorical cell hides its whole one-hot run, as a missing one is (else the shown zeros of
+            # the other categories would give the hidden one away to the missing indicator).
+            corruption_spec["groups"] = [b["stop"] - b["start"] for b in adapter.blocks]
         sparsity = pick("sparsity")
         bottleneck = _settings_for(BOTTLENECKS, pick("bottleneck", "deterministic"),
                                    {"beta": float(pick("beta", 1.0)), "samples": int(self.importance_samples),
@@ -326,8 +341,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
                      **ENCODER_SETTINGS.get(encoder, {})},
             bottleneck=bottleneck,
             likelihood=_settings_for(LIKELIHOODS, loss, {"blocks": adapter.blocks}),
-            corruption=None if corruption is None else {"name": corruption, "level": float(level)},
+            corruption=corruption_spec,
             regularizers=regularizers,
+            missing_indicator=bool(self.missing_indicator),
             # Images are used as given (pixels in [0, 1] or 0..255), so the encoder standardises them itself;
             # tables from DataFrames are already scaled by the input mapping.
             input_norm={**channel_moments(x), "low": lo, "high": hi} if adapter.is_image else None,
@@ -387,6 +403,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         )
         self.pretrain_history_ = []
         pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
+        if pretrain and self.missing_indicator:
+            raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) does not support "
+                             "missing_indicator; use kind='deep'")
         if pretrain and not resume:
             if not isinstance(train, TensorBatches):
                 raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) needs the data in memory; "
@@ -457,10 +476,13 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         return history
 
     # ------------------------------------------------------------------------------------------- predict
+    def _shown(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
+        """What the model reads for model-space ``x``: missing cells as NaN when it flags them, else as 0."""
+        return blank_missing(x, observed, self.config_.missing_indicator)
+
     def transform(self, X: object) -> np.ndarray:
         """Codes ``(n, latent_dim)`` (the mean code for VAEs), float32."""
-        x, _ = self._model_input(X)
-        return predict_batches(self.model_.encode, x, self.device_)
+        return predict_batches(self.model_.encode, self._shown(*self._model_input(X)), self.device_)
 
     def inverse_transform(self, X: object) -> np.ndarray:
         """Decode codes ``(n, latent_dim)`` to data in the layout that was fitted (a DataFrame for tables)."""
@@ -472,8 +494,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     def reconstruct(self, X: object) -> np.ndarray:
         """Encode then decode ``X``; same layout as the input."""
-        x, _ = self._model_input(X)
-        return self.input_.inverse(predict_batches(self.model_.reconstruct, x, self.device_))
+        return self.input_.inverse(predict_batches(self.model_.reconstruct, self._shown(*self._model_input(X)),
+                                                   self.device_))
 
     # ------------------------------------------------------------------------------------------ generate
     @property
@@ -543,7 +565,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     def _codes_and_squared_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass."""
         x, observed = self._model_input(X)
-        z, x_hat = predict_batches(self.model_.encode_reconstruct, x, self.device_)
+        z, x_hat = predict_batches(self.model_.encode_reconstruct, self._shown(x, observed), self.device_)
         sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
         return z, (sq if observed is None else np.where(observed > 0, sq, np.nan))
 

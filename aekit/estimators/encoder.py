@@ -12,6 +12,7 @@ from ..data.input import InputAdapter
 from ..io import read_model_dir, write_model_dir
 from ..models import AutoEncoderModel, EncoderModel, ModelConfig
 from ..models.inference import predict_batches
+from ..models.missing_flags import blank_missing
 from ..training import resolve_device
 from .base import FORMATS
 
@@ -41,7 +42,7 @@ class Encoder:
 
     def transform(self, X: object) -> np.ndarray:
         """Codes ``(n, latent_dim)``, float32."""
-        x, _ = self.adapter.transform(X)
+        x = blank_missing(*self.adapter.transform(X), self.model.config.missing_indicator)
         return predict_batches(self.model.encode, x, self.device)
 
     def save(self, path: str | os.PathLike) -> Path:

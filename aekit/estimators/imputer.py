@@ -3,9 +3,11 @@
 Why this shape: an autoencoder trained to rebuild a row from a copy with a random share of its *observed* cells
 hidden learns to predict any cell from the others (the MIDAS / GAIN line of work). The hiding is the
 ``masking`` corruption of the model's input; the loss counts only cells that were observed in the data (the
-tabular likelihoods take the observed mask), so the model is never taught that missing means zero. Filling then
-runs the trained model on the row with its holes at the column mean and keeps only the predictions for the
-holes; ``n_passes`` feeds the filled row back in, so a cell can use its neighbours' filled values.
+tabular likelihoods take the observed mask), so the model is never taught that missing means zero. The encoder
+reads a flag per cell beside its value (``missing_indicator``: shown, or missing/hidden), so a hole is not read
+as a value at the column mean. Filling then runs the trained model on the row with its holes flagged and keeps
+only the predictions for the holes; ``n_passes`` feeds the filled row back in, so a cell can use its
+neighbours' filled values.
 
 Before training a small share of observed cells (``check_fraction``) is hidden from the model and used after it,
 as a held-out check: their error per column is reported (``check_``) and sets the spread of multiple
@@ -45,6 +47,8 @@ class Imputer(TransformerMixin, ModelEstimator):
         Share of observed cells hidden from the model's input at every training step.
     n_passes : int, default=1
         Times the model fills the table; from the second pass on it sees its own earlier fills as input.
+    missing_indicator : bool, default=True
+        The encoder also reads which cells it was shown, so a hole is not read as a value at the column mean.
     latent_dim, hidden_dims, max_iter, batch_size, learning_rate
         The autoencoder's (``AutoEncoder(kind="deep")``); ``None`` uses its data-sized defaults.
     check_fraction : float, default=0.05
@@ -68,18 +72,20 @@ class Imputer(TransformerMixin, ModelEstimator):
         **TRAINING_CONSTRAINTS,
         "mask_rate": [Interval(Real, 0, 1, closed="neither")],
         "n_passes": [Interval(Integral, 1, None, closed="left")],
+        "missing_indicator": ["boolean"],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
         "check_fraction": [Interval(Real, 0, 0.5, closed="left")],
     }
 
-    def __init__(self, *, mask_rate: float = 0.25, n_passes: int = 1, latent_dim: int | None = None,
+    def __init__(self, *, mask_rate: float = 0.25, n_passes: int = 1, missing_indicator: bool = True, latent_dim: int | None = None,
                  hidden_dims: tuple[int, ...] | None = None, max_iter: int | None = None,
                  batch_size: int | None = None, learning_rate: float = 1e-3, check_fraction: float = 0.05,
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
                  verbose: int = 0) -> None:
         self.mask_rate = mask_rate
         self.n_passes = n_passes
+        self.missing_indicator = missing_indicator
         self.latent_dim = latent_dim
         self.hidden_dims = hidden_dims
         self.max_iter = max_iter
@@ -138,7 +144,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
         hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
         self.autoencoder_ = AutoEncoder(
-            kind="deep", corruption="masking", noise_level=self.mask_rate,
+            kind="deep", corruption="masking", noise_level=self.mask_rate, missing_indicator=self.missing_indicator,
             latent_dim=self.latent_dim or clip(width, 2, 64), hidden_dims=tuple(hidden), max_iter=self.max_iter,
             batch_size=self.batch_size, learning_rate=self.learning_rate, early_stopping=False,
             device=self.device, random_state=int(rng.integers(2**31 - 1)), verbose=self.verbose,
@@ -173,12 +179,13 @@ class Imputer(TransformerMixin, ModelEstimator):
         """Model-space ``x`` with its unobserved entries predicted (``n_passes`` times); with ``rng``, each pass
         also hides a fresh random share of the observed entries (one draw of multiple imputation)."""
         model, device = self.autoencoder_.model_, self.autoencoder_.device_
+        blank = np.nan if model.config.missing_indicator else 0.0  # how the model is told a value is not shown
         missing = observed == 0
-        current = np.where(missing, 0.0, x).astype(np.float32)
+        current = np.where(missing, blank, x).astype(np.float32)
         for _ in range(self.n_passes):
             shown = current
             if rng is not None:
-                shown = np.where(rng.random(current.shape) < self.mask_rate, 0.0, current).astype(np.float32)
+                shown = np.where(rng.random(current.shape) < self.mask_rate, blank, current).astype(np.float32)
             recon = predict_batches(model.reconstruct, shown, device)
             current = np.where(missing, recon, x).astype(np.float32)
         return current

@@ -31,6 +31,7 @@ from .encoders import ENCODERS
 from .input_links import InputLinks
 from .input_norm import InputNorm
 from .likelihood import LIKELIHOODS
+from .missing_flags import MissingFlags
 from .parts import resolve
 from .regularizers import REGULARIZERS
 
@@ -43,8 +44,12 @@ class AutoEncoderModel(nn.Module):
         self.config = c = config
         self.corruption = build_corruption(c.corruption)
         self.input_norm = InputNorm(c.input_norm, c.input_shape)
+        self.missing_flags = MissingFlags(c.missing_indicator)
         family, family_config = resolve(ENCODERS, c.encoder)
         self.encoder, self.decoder = family.build(c.input_shape, c.latent_dim, family_config)
+        if c.missing_indicator:  # the encoder reads a shown flag beside each value
+            self.encoder = family.build((2 * c.input_shape[0],), c.latent_dim, family_config)[0]
+            self.corruption.blank = float("nan")
         bottleneck, bottleneck_config = resolve(BOTTLENECKS, c.bottleneck)
         self.bottleneck = bottleneck(self.encoder.out_dim, c.latent_dim, bottleneck_config)
         likelihood, likelihood_config = resolve(LIKELIHOODS, c.likelihood)
@@ -58,9 +63,14 @@ class AutoEncoderModel(nn.Module):
                                  "and one code per row")
             self.links = InputLinks(c.input_shape[0], c.links["l2"])
 
+    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's output for input ``x`` (before the bottleneck)."""
+        return self.encoder(self.missing_flags(self.input_norm(x)))
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``."""
-        return self.bottleneck(self.encoder(self.input_norm(x))).mean
+        """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``; with ``missing_indicator``,
+        NaN marks values the model is not shown."""
+        return self.bottleneck(self.encoder_features(x)).mean
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)`` (without the links, which need
@@ -94,12 +104,15 @@ class AutoEncoderModel(nn.Module):
         """:meth:`loss` and the batch's codes (the mean for Gaussian codes), for objectives that also shape the
         code, without encoding the batch twice."""
         x = batch.x
-        x_in = self.corruption(x)
+        x_in = x
+        if self.missing_flags.active and batch.observed is not None:  # missing cells are not shown, nor 0
+            x_in = x.masked_fill(batch.observed == 0, float("nan"))
+        x_in = self.corruption(x_in)
         input_grad = any(r.needs_input_grad for r in self.regularizers)
         with torch.enable_grad() if input_grad else contextlib.nullcontext():
             if input_grad:
                 x_in = x_in.detach().requires_grad_(True)
-            features = self.encoder(self.input_norm(x_in))
+            features = self.encoder_features(x_in)
             # Under a trainer's bfloat16 autocast only the encoder and decoder bodies compute in bfloat16; the
             # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
             with _without_autocast(x):
@@ -142,7 +155,8 @@ class EncoderModel(nn.Module):
             parts = (full.encoder, full.bottleneck)
         self.config = config
         self.input_norm = InputNorm(config.input_norm, config.input_shape)
+        self.missing_flags = MissingFlags(config.missing_indicator)
         self.encoder, self.bottleneck = parts
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bottleneck(self.encoder(self.input_norm(x))).mean
+        return self.bottleneck(self.encoder(self.missing_flags(self.input_norm(x)))).mean

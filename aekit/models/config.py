@@ -33,6 +33,7 @@ class ModelConfig:
     regularizers: list[Spec] = field(default_factory=list)
     input_norm: dict[str, Any] | None = None  # encoder-input mean/std per leading axis (input_norm.py)
     links: dict[str, Any] | None = None  # a zero-diagonal input -> output map beside the code (input_links.py)
+    missing_indicator: bool = False  # the encoder also reads which values it was shown (missing_flags.py)
 
     def __post_init__(self) -> None:
         """Fill every part's defaults in, so the saved file says exactly what was built."""
@@ -44,6 +45,9 @@ class ModelConfig:
         self.corruption = None if self.corruption is None else normalise(CORRUPTIONS, self.corruption)
         self.regularizers = [normalise(REGULARIZERS, r) for r in self.regularizers]
         self.links = check_links(self.links)
+        self.missing_indicator = bool(self.missing_indicator)
+        if self.missing_indicator and (len(self.input_shape) != 1 or self.links is not None):
+            raise ValueError("missing_indicator needs flat (table) inputs and no links")
         if self.input_norm is not None:
             unknown = set(self.input_norm) - {"mean", "std", "low", "high"}
             if unknown:
@@ -55,12 +59,13 @@ class ModelConfig:
         return {"input_shape": list(self.input_shape), "latent_dim": self.latent_dim, "encoder": self.encoder,
                 "bottleneck": self.bottleneck, "likelihood": self.likelihood, "corruption": self.corruption,
                 "regularizers": self.regularizers,
-                "input_norm": self.input_norm, **({"links": self.links} if self.links else {})}
+                "input_norm": self.input_norm, **({"links": self.links} if self.links else {}),
+                **({"missing_indicator": True} if self.missing_indicator else {})}
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         known = {"input_shape", "latent_dim", "encoder", "bottleneck", "likelihood", "corruption", "regularizers",
-                 "input_norm", "links"}
+                 "input_norm", "links", "missing_indicator"}
         unknown = set(d) - known
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; this file was written by another tool")

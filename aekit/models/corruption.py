@@ -19,7 +19,13 @@ CORRUPTIONS: Registry[type[nn.Module]] = Registry("corruption")
 
 
 class Corruption(nn.Module):
-    """Shared gate: corrupt with strength ``level`` in training mode only; subclasses implement ``corrupt``."""
+    """Shared gate: corrupt with strength ``level`` in training mode only; subclasses implement ``corrupt``.
+
+    ``blank`` is what a removed value becomes: 0, or NaN in a model that flags values it was not shown
+    (``missing_indicator``, missing_flags.py).
+    """
+
+    blank: float = 0.0
 
     @dataclass
     class Config:
@@ -78,11 +84,31 @@ class GaussianNoise(Corruption):
 
 @CORRUPTIONS.register("masking")
 class MaskingNoise(Corruption):
-    """Set a random fraction ``level`` of the input values to zero."""
+    """Remove a random fraction ``level`` of the input values (set them to ``blank``).
+
+    ``groups``: sizes of runs of consecutive values removed together (a table's one-hot column is one cell), in
+    order, covering the row; ``None`` removes each value on its own.
+    """
+
+    @dataclass
+    class Config:
+        level: float = 0.0
+        groups: list[int] | None = None
+
+    def __init__(self, level: float, groups: list[int] | None = None) -> None:
+        super().__init__(level)
+        self.groups = None if groups is None else [int(g) for g in groups]
 
     def corrupt(self, x: torch.Tensor) -> torch.Tensor:
-        keep = torch.rand_like(x) >= self.level
-        return x * keep
+        if self.groups is None:
+            keep = torch.rand_like(x) >= self.level
+        else:
+            if sum(self.groups) != x[0].numel():
+                raise ValueError(f"masking groups cover {sum(self.groups)} values, but a sample has {x[0].numel()}")
+            sizes = torch.as_tensor(self.groups, device=x.device)
+            keep = torch.rand(len(x), len(self.groups), device=x.device) >= self.level
+            keep = keep.repeat_interleave(sizes, dim=1).view_as(x)
+        return x * keep if self.blank == 0 else torch.where(keep, x, self.blank)
 
     def unbiased(self, corrupted: torch.Tensor) -> torch.Tensor:
         """Kept values scaled up by ``1 / (1 - level)`` in training (inverted dropout)."""

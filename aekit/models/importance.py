@@ -34,7 +34,7 @@ def importance_log_likelihood(model: AutoEncoderModel, x: torch.Tensor, k: int, 
     if model.config.bottleneck["name"] != "gaussian":
         raise ValueError("log_likelihood needs a VAE (a Gaussian code); this autoencoder's code is deterministic")
     model.eval()
-    code = model.bottleneck(model.encoder(model.input_norm(x)))
+    code = model.bottleneck(model.encoder_features(x))
     mean, logvar = code.mean.double(), code.logvar.double()
     const = log_normaliser(model, x[0].numel())
     flat = x.flatten(1)

@@ -198,6 +198,11 @@ def test_a_hole_is_not_read_as_a_value_at_the_column_mean(fitted):
     at_mean = rows.assign(noise=plain.input_.preprocessor.inverse_transform(
         np.zeros((1, pre.n_features_out)))["noise"].iloc[0])
     np.testing.assert_allclose(plain.transform(missing), plain.transform(at_mean), atol=1e-5)
+    x = plain.model_space(rows)
+    holed_x = x.copy()
+    holed_x[:, 2] = np.nan  # "not shown": read as 0 by a model without the flag, flagged by one with it
+    np.testing.assert_array_equal(plain.reconstruct_shown(holed_x), plain.reconstruct_shown(np.nan_to_num(holed_x)))
+    assert np.abs(ae.reconstruct_shown(holed_x) - ae.reconstruct_shown(np.nan_to_num(holed_x))).max() > 1e-3
     # a hidden categorical cell hides its whole one-hot run in training, as a missing one is
     blocks = ae.input_.blocks
     assert ae.config_.corruption["groups"] == [b["stop"] - b["start"] for b in blocks]

@@ -484,6 +484,16 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         """Codes ``(n, latent_dim)`` (the mean code for VAEs), float32."""
         return predict_batches(self.model_.encode, self._shown(*self._model_input(X)), self.device_)
 
+    def reconstruct_shown(self, x: np.ndarray) -> np.ndarray:
+        """Reconstructions of rows already in model space (the layout of :meth:`model_space`), float32, where NaN
+        marks a value the model is not shown (flagged with ``missing_indicator``, else read as 0): what an
+        imputer fills holes from, with cells of its own choosing hidden."""
+        check_is_fitted(self)
+        x = np.asarray(x, dtype=np.float32)
+        if not self.config_.missing_indicator:
+            x = np.nan_to_num(x, nan=0.0)
+        return predict_batches(self.model_.reconstruct, x, self.device_)
+
     def inverse_transform(self, X: object) -> np.ndarray:
         """Decode codes ``(n, latent_dim)`` to data in the layout that was fitted (a DataFrame for tables)."""
         check_is_fitted(self)

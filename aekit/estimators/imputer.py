@@ -32,7 +32,6 @@ from sklearn.utils.validation import _check_feature_names, check_is_fitted
 from .._utils import clip, next_pow2
 from ..data.tabular import TabularPreprocessor
 from ..data.validation import as_numeric_array
-from ..models.inference import predict_batches
 from .autoencoder import AutoEncoder
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
@@ -178,15 +177,13 @@ class Imputer(TransformerMixin, ModelEstimator):
     def _fill(self, x: np.ndarray, observed: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         """Model-space ``x`` with its unobserved entries predicted (``n_passes`` times); with ``rng``, each pass
         also hides a fresh random share of the observed entries (one draw of multiple imputation)."""
-        model, device = self.autoencoder_.model_, self.autoencoder_.device_
-        blank = np.nan if model.config.missing_indicator else 0.0  # how the model is told a value is not shown
         missing = observed == 0
-        current = np.where(missing, blank, x).astype(np.float32)
+        current = np.where(missing, np.nan, x).astype(np.float32)  # NaN: not shown to the model
         for _ in range(self.n_passes):
             shown = current
             if rng is not None:
-                shown = np.where(rng.random(current.shape) < self.mask_rate, blank, current).astype(np.float32)
-            recon = predict_batches(model.reconstruct, shown, device)
+                shown = np.where(rng.random(current.shape) < self.mask_rate, np.nan, current).astype(np.float32)
+            recon = self.autoencoder_.reconstruct_shown(shown)
             current = np.where(missing, recon, x).astype(np.float32)
         return current
 

@@ -13,8 +13,8 @@ The tables are split in two fixed halves: ``DESIGN`` (where the Imputer's defaul
     python benchmarks/imputation.py                       # 3 seeds, both halves, writes BENCHMARKS.md
     python benchmarks/imputation.py --seeds 1 --half design --no-write
     python benchmarks/imputation.py --csv-dir my_tables/  # any folder of complete numeric CSV files as well
-    python benchmarks/imputation.py --tables letter --max-rows 20000 --patterns "MCAR 30%" --only \
-        "aekit Imputer,MissForest (ExtraTrees)" --no-write      # speed on the largest table, whole
+    python benchmarks/imputation.py --half held-out --tables letter --max-rows 20000 --patterns "MCAR 30%" \
+        --seeds 1 --only "aekit Imputer,MissForest (ExtraTrees)" --no-write   # speed on the largest table, whole
 """
 
 from __future__ import annotations

@@ -194,6 +194,10 @@ def test_a_hole_is_not_read_as_a_value_at_the_column_mean(fitted):
     missing = rows.assign(noise=np.nan)
     assert np.abs(ae.transform(missing) - ae.transform(at_mean)).max() > 1e-3
     np.testing.assert_array_equal(ae.encoder_.transform(missing), ae.transform(missing))  # the kept encoder too
+    shown = ae.model_space(missing)
+    shown[:, 2] = np.nan  # the Imputer fills a hole from the model told it is missing, not shown a 0
+    expected = pre.inverse_transform(ae.reconstruct_shown(shown))["noise"].to_numpy()
+    np.testing.assert_allclose(imp.transform(missing)["noise"].to_numpy(dtype=float), expected, rtol=1e-5)
     plain = Imputer(missing_indicator=False, max_iter=2, random_state=0).fit(holed).autoencoder_
     at_mean = rows.assign(noise=plain.input_.preprocessor.inverse_transform(
         np.zeros((1, pre.n_features_out)))["noise"].iloc[0])

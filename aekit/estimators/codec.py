@@ -154,7 +154,7 @@ class Codec(ModelEstimator):
         """The integer code ``(n, latent_dim)`` of images: what the files hold."""
         check_is_fitted(self)
         m = self.model_.eval()
-        code = predict_batches(lambda xb: m.bottleneck.symbols(m.encoder(m.input_norm(xb))), self._checked(X),
+        code = predict_batches(lambda xb: m.bottleneck.symbols(m.encoder_features(xb)), self._checked(X),
                                self.device_, batch_size=CODING_BATCH)
         return code.astype(np.int32)
 

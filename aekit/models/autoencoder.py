@@ -36,7 +36,20 @@ from .parts import resolve
 from .regularizers import REGULARIZERS
 
 
-class AutoEncoderModel(nn.Module):
+class _EncodingPath(nn.Module):
+    """What a full autoencoder and a kept encoder share: input -> (input_norm, missing_flags) -> encoder -> code."""
+
+    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The encoder's output for input ``x`` (before the bottleneck)."""
+        return self.encoder(self.missing_flags(self.input_norm(x)))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``; with ``missing_indicator``,
+        NaN marks values the model is not shown."""
+        return self.bottleneck(self.encoder_features(x)).mean
+
+
+class AutoEncoderModel(_EncodingPath):
     """Wires the parts named in a :class:`ModelConfig` together; see the module docstring for the picture."""
 
     def __init__(self, config: ModelConfig) -> None:
@@ -62,15 +75,6 @@ class AutoEncoderModel(nn.Module):
                 raise ValueError("links (an input -> output map beside the code) need flat inputs without input_norm "
                                  "and one code per row")
             self.links = InputLinks(c.input_shape[0], c.links["l2"])
-
-    def encoder_features(self, x: torch.Tensor) -> torch.Tensor:
-        """The encoder's output for input ``x`` (before the bottleneck)."""
-        return self.encoder(self.missing_flags(self.input_norm(x)))
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """The code of ``x`` (the mean for Gaussian codes): ``(B, ...) -> (B, K)``; with ``missing_indicator``,
-        NaN marks values the model is not shown."""
-        return self.bottleneck(self.encoder_features(x)).mean
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)`` (without the links, which need
@@ -144,7 +148,7 @@ def _tiled(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.repeat(k, *([1] * (x.dim() - 1)))
 
 
-class EncoderModel(nn.Module):
+class EncoderModel(_EncodingPath):
     """Only the encoder and bottleneck of an autoencoder: what a user keeps to turn data into features."""
 
     def __init__(self, config: ModelConfig, parts: tuple[nn.Module, nn.Module] | None = None) -> None:
@@ -157,6 +161,3 @@ class EncoderModel(nn.Module):
         self.input_norm = InputNorm(config.input_norm, config.input_shape)
         self.missing_flags = MissingFlags(config.missing_indicator)
         self.encoder, self.bottleneck = parts
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.bottleneck(self.encoder(self.missing_flags(self.input_norm(x)))).mean

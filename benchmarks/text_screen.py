@@ -6,8 +6,8 @@ line. Short runs on purpose; they rank variants, they are not the benchmark (tha
     python benchmarks/text_screen.py '{"epochs": 20, "layers": 0, "lr": 0.003, "phase": "code", "idf": true}'
     python benchmarks/text_screen.py '{"epochs": 1, "deletion": 0.6, "bow_weight": 0}'       # TSDAE as published
 
-Keys: ``epochs``, ``batch`` (128), ``vocab`` (8000), ``lr`` (1e-3), ``phase`` ("joint" or "code"), ``idf`` (weigh
-the bag of words by IDF), anything else is a ``SequenceConfig`` field.
+Keys: ``epochs``, ``batch`` (128), ``vocab`` (8000), ``units`` ("pieces" or "words"), ``lr`` (1e-3), ``phase``
+("joint" or "code"), ``idf`` (weigh the bag of words by IDF), anything else is a ``SequenceConfig`` field.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def main() -> None:
     epochs, batch = opts.pop("epochs", 2), opts.pop("batch", 128)
     vocab, lr = opts.pop("vocab", 8000), opts.pop("lr", 1e-3)
     phase, idf = opts.pop("phase", "joint"), opts.pop("idf", False)
+    units = opts.pop("units", "pieces")
     fit, held = load(design=True)
-    tok = TextTokenizer.train(list(fit.definition), vocab)
+    tok = TextTokenizer.train(list(fit.definition), vocab, units=units)
     seqs = TokenSequences(tok.encode(list(fit.definition), 64))
     torch.manual_seed(0)
     model = SequenceAutoEncoder(SequenceConfig(vocab_size=tok.vocab_size, **opts))

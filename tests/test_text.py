@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +13,7 @@ from aekit import TextAutoEncoder, load
 from aekit.cli import main
 from aekit.data.texts import read_texts
 from aekit.data.token_sequences import TokenSequences
-from aekit.data.tokenizer import PAD_ID, TextTokenizer
+from aekit.data.tokenizer import PAD_ID, UNK_ID, TextTokenizer
 from aekit.data.batches import Batch
 from aekit.models.flops import forward_macs
 from aekit.models.sequence_autoencoder import SequenceAutoEncoder, SequenceConfig, delete_tokens
@@ -130,6 +132,32 @@ def test_tokenizer_round_trips_through_json():
     assert again.decode(ids) == ["a small dog runs near the harbour"]
     assert (ids[0] > PAD_ID).all()
     assert len(tok.encode(["word " * 100], 10)[0]) == 10
+
+
+def test_word_tokenizer_keeps_whole_words_and_marks_rare_ones_unknown():
+    texts, _ = corpus(100)
+    texts = texts + ["a hammer; (heavy) it's x-ray"] * 2 + ["a zygote once"]
+    tok = TextTokenizer.train(texts, 500, units="words")
+    again = TextTokenizer.train(texts, 500, units="words")
+    assert tok.to_json() == again.to_json()  # the same vocabulary on every fit
+    ids = tok.encode(["a hammer; (heavy) it's x-ray", "a zygote once"], 64)
+    assert tok.decode(ids[:1]) == ["a hammer; (heavy) it's x-ray"]  # the text's own spacing comes back
+    assert "\u2581hammer" in [tok.backend.id_to_token(int(i)) for i in ids[0]]  # the whole word, not pieces
+    assert UNK_ID not in ids[0].tolist()
+    assert UNK_ID in ids[1].tolist()  # seen once: unknown
+    with pytest.raises(ValueError, match="units"):
+        TextTokenizer.train(texts, 500, units="letters")
+
+
+def test_denoising_reads_words_and_scores_its_bag_of_words_by_cosine(fitted):
+    tae, _, _ = fitted
+    vocab = json.loads(tae.tokenizer_.to_json())["model"]
+    assert vocab["type"] == "WordLevel" and tae.config_.bow_scale > 0
+    z = torch.randn(3, tae.config_.latent_dim)
+    model = tae.model_
+    np.testing.assert_allclose(model._bow_logits(5 * z).detach(), model._bow_logits(z).detach(), rtol=1e-5, atol=1e-5)
+    plain = SequenceAutoEncoder(SequenceConfig(vocab_size=50, width=16, latent_dim=4))
+    assert plain.bow_scale is None and not torch.allclose(plain._bow_logits(5 * z[:, :4]), plain._bow_logits(z[:, :4]))
 
 
 def test_token_sequences_cover_every_text_once_with_little_padding():

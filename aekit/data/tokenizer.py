@@ -25,14 +25,20 @@ PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(4)
 
 
 class TextTokenizer:
-    """A trained subword (BPE) tokenizer: ``encode`` texts to id arrays, ``decode`` ids back to text."""
+    """A trained subword (BPE) or word tokenizer: ``encode`` texts to id arrays, ``decode`` ids back to text."""
 
     def __init__(self, backend: object) -> None:
         self.backend = backend
 
     @classmethod
-    def train(cls, texts: Sequence[str], vocab_size: int, min_frequency: int = 2) -> TextTokenizer:
-        """Learn a vocabulary of at most ``vocab_size`` pieces (special tokens included) from ``texts``."""
+    def train(cls, texts: Sequence[str], vocab_size: int, min_frequency: int = 2,
+              units: str = "pieces") -> TextTokenizer:
+        """Learn a vocabulary of at most ``vocab_size`` entries (special tokens included) from ``texts``.
+
+        ``units="pieces"``: byte-pair pieces; every word the corpus spells can be written. ``units="words"``: whole
+        words seen at least ``min_frequency`` times (the rest become [UNK]); a rare word keeps its own entry
+        instead of sharing pieces with unrelated words, which is what a topic-bearing code needs (see the
+        ``TextAutoEncoder`` docstring for the measurement)."""
         from tokenizers import (
             Tokenizer,
             decoders,
@@ -42,12 +48,17 @@ class TextTokenizer:
             trainers,
         )
 
-        tok = Tokenizer(models.BPE(unk_token=UNK))
+        if units not in ("pieces", "words"):
+            raise ValueError(f"units must be 'pieces' or 'words', not {units!r}")
+        settings = {"vocab_size": int(vocab_size), "min_frequency": min_frequency,
+                    "special_tokens": list(SPECIAL_TOKENS), "show_progress": False}
+        if units == "pieces":
+            tok, trainer = Tokenizer(models.BPE(unk_token=UNK)), trainers.BpeTrainer(**settings)
+        else:
+            tok, trainer = Tokenizer(models.WordLevel(unk_token=UNK)), trainers.WordLevelTrainer(**settings)
         tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True)
         tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Metaspace(), pre_tokenizers.Punctuation()])
         tok.decoder = decoders.Metaspace()
-        trainer = trainers.BpeTrainer(vocab_size=int(vocab_size), min_frequency=min_frequency,
-                                      special_tokens=list(SPECIAL_TOKENS), show_progress=False)
         tok.train_from_iterator(texts, trainer=trainer)
         if [tok.token_to_id(t) for t in SPECIAL_TOKENS] != list(range(len(SPECIAL_TOKENS))):
             raise RuntimeError("the tokenizer did not put its special tokens first")

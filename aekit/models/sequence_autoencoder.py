@@ -62,6 +62,7 @@ class SequenceConfig:
     deletion: float = 0.0  # share of tokens deleted from the encoder's input while training
     word_dropout: float = 0.0  # share of the decoder's input tokens replaced by [UNK] while training
     bow_weight: float = 1.0  # weight of the bag-of-words term (0: none)
+    bow_scale: float = 0.0  # > 0: the bag of words scores cosines of code and word, times a learned scale from here
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
@@ -103,6 +104,7 @@ class SequenceAutoEncoder(nn.Module):
         self.gru = nn.GRU(c.width + c.latent_dim, c.width, batch_first=True)
         self.out_bias = nn.Parameter(torch.zeros(c.vocab_size))  # output weights are the token embedding
         self.bow = nn.Linear(c.latent_dim, c.vocab_size) if c.bow_weight > 0 else None
+        self.bow_scale = nn.Parameter(torch.tensor(float(c.bow_scale))) if c.bow_scale > 0 else None
         # Weight of each token in the bag-of-words term; set_token_weights puts the corpus's IDF here.
         self.register_buffer("token_weights", torch.ones(c.vocab_size))
         self.drop = nn.Dropout(c.dropout)
@@ -180,6 +182,14 @@ class SequenceAutoEncoder(nn.Module):
         return [s[: s.index(EOS_ID)] if EOS_ID in s else s for s in seqs]  # padding only ever follows [EOS]
 
     # ---------------------------------------------------------------------------------------------- loss
+    def _bow_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The bag of words' scores over the vocabulary. With ``bow_scale`` they are cosines between the code and
+        each word's output vector (times a learned scale): the code's length then carries nothing, and codes are
+        trained in the geometry they are searched in (cosine neighbours)."""
+        if self.bow_scale is None:
+            return self.bow(z)
+        return self.bow_scale * F.linear(F.normalize(z, dim=1), F.normalize(self.bow.weight, dim=1)) + self.bow.bias
+
     def _sequence_terms(self, z: torch.Tensor, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Summed cross-entropy of writing ``ids`` (and [EOS]) word by word from ``z``, and its token accuracy."""
         inputs = torch.cat([torch.full_like(ids[:, :1], BOS_ID), ids], dim=1)
@@ -218,7 +228,7 @@ class SequenceAutoEncoder(nn.Module):
         if phase != "decoder":
             with without_autocast(ids):
                 if self.bow is not None:
-                    log_p = F.log_softmax(self.bow(code.z), dim=1)
+                    log_p = F.log_softmax(self._bow_logits(code.z), dim=1)
                     weights = self.token_weights[ids] * real
                     terms["bow"] = -(torch.gather(log_p, 1, ids) * weights).sum() / n
                     total = total + c.bow_weight * terms["bow"]

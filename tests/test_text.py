@@ -217,6 +217,29 @@ def test_training_phases_change_only_their_part():
         assert ("recon" in terms) == (phase == "decoder") and ("bow" in terms) == (phase == "code")
 
 
+def test_a_decoder_with_its_own_embedding_leaves_the_codes_alone(fitted):
+    """The denoising estimator's decoder writes with a copy of the token embedding, started from the encoder's:
+    the decoder phase must not move the encoder's (it would change every code)."""
+    tae, texts, _ = fitted
+    model = tae.model_
+    assert model.decoder_embed is not None and model.writer_embed is model.decoder_embed
+    assert not torch.equal(model.decoder_embed.weight, model.embed.weight)  # the decoder phase moved its copy only
+    model.phase = "decoder"
+    model.train()
+    model.zero_grad(set_to_none=True)
+    try:
+        ids = TokenSequences(tae.tokenizer_.encode(texts[:8], 16)).padded(np.arange(8))
+        model.loss(Batch(ids))["total"].backward()
+        assert model.embed.weight.grad is None and model.decoder_embed.weight.grad.abs().sum() > 0
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.phase = "joint"
+        model.eval()
+    copy = SequenceAutoEncoder(SequenceConfig(vocab_size=50, width=16, latent_dim=4, own_decoder_embedding=True))
+    copy.start_decoder_embedding()
+    assert torch.equal(copy.decoder_embed.weight, copy.embed.weight)
+
+
 def test_text_model_counts_its_decoder_work():
     model = SequenceAutoEncoder(SequenceConfig(vocab_size=8000, layers=0))
     per_text = forward_macs(model, torch.ones(1, 14, dtype=torch.long))

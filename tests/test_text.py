@@ -151,8 +151,8 @@ def test_word_tokenizer_keeps_whole_words_and_marks_rare_ones_unknown():
 
 def test_denoising_reads_words_and_scores_its_bag_of_words_by_cosine(fitted):
     tae, _, _ = fitted
-    vocab = json.loads(tae.tokenizer_.to_json())["model"]
-    assert vocab["type"] == "WordLevel" and tae.config_.bow_scale > 0
+    tokenizer_model = json.loads(tae.tokenizer_.to_json())["model"]
+    assert tokenizer_model["type"] == "WordLevel" and tae.config_.bow_scale > 0
     z = torch.randn(3, tae.config_.latent_dim)
     model = tae.model_
     np.testing.assert_allclose(model._bow_logits(5 * z).detach(), model._bow_logits(z).detach(), rtol=1e-5, atol=1e-5)

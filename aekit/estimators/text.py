@@ -9,14 +9,15 @@ encoder turns each text into one code, a GRU writes the text back from it.
   from the code a bag-of-words decoder must name every word of the whole text, each weighted by its inverse
   document frequency -- codes for search and clustering. Then a word-by-word decoder learns to write texts from
   the codes, with its own copy of the token embedding, so the codes stay as the code phase made them (with the
-  embedding shared, the decoder phase cost them 0.009 on the design split). Chosen on the design split of ``benchmarks/text.py`` (10-NN category
-  accuracy; BENCHMARKS.md has the screen): the TSDAE objective (the word-by-word decoder shapes the code) gave
-  0.43-0.45 for 2 minutes of training, the IDF-weighted bag of words 0.55 in the same time (unweighted 0.42), and
-  with the mean of the token embeddings as the encoder (``layers=0``) instead of a 2-layer transformer 0.61, in
-  a quarter of the time per epoch. Two later changes, same split: a vocabulary of whole words instead of byte-pair
-  pieces (0.643 against 0.615: a rare word such as "primrose" is one entry that the bag of words can name, not
-  pieces shared with unrelated words), and the bag of words scoring cosines between the code and each word
-  (+0.002 with 12,000 words, +0.008 with 24,530: codes trained in the geometry they are searched in).
+  embedding shared, the decoder phase cost them 0.009 on the design split). Chosen on the design split of
+  ``benchmarks/text.py`` (10-NN category accuracy; BENCHMARKS.md has the screen): the TSDAE objective (the
+  word-by-word decoder shapes the code) gave 0.43-0.45 for 2 minutes of training, the IDF-weighted bag of words
+  0.55 in the same time (unweighted 0.42), and with the mean of the token embeddings as the encoder
+  (``layers=0``) instead of a 2-layer transformer 0.61, in a quarter of the time per epoch. Two later changes,
+  same split: a vocabulary of whole words instead of byte-pair pieces (0.643 against 0.615: a rare word such as
+  "primrose" is one entry that the bag of words can name, not pieces shared with unrelated words), and the bag of
+  words scoring cosines between the code and each word (+0.002 with 12,000 words, +0.008 with 24,530: codes
+  trained in the geometry they are searched in).
 * ``kind="vae"`` (Bowman et al.): a Gaussian code whose KL weight rises from 0 to ``beta`` over the first half of
   training, with word dropout on the decoder -- a smooth code space to ``sample`` and ``interpolate`` in.
 

@@ -1,4 +1,4 @@
-"""Recommendation on MovieLens-100K: aekit's Mult-DAE and Mult-VAE against most-popular, item-kNN and EASE.
+"""Recommendation on MovieLens-100K: aekit's RecVAE, Mult-DAE and Mult-VAE against most-popular, item-kNN and EASE.
 
 The strong-generalisation protocol of the Mult-VAE paper (Liang et al., 2018): ratings >= 4 are interactions,
 users with at least 5 of them; users are split 80/10/10 into train / validation / test at random (one split per
@@ -31,6 +31,7 @@ KNN_K = (10, 20, 50, 100, 200, 400)
 EASE_LAMBDA = (10, 30, 100, 200, 500, 1000, 2000)
 VAE_BETA = (0.1, 0.2, 0.4)
 DAE_DECAY = (0.0, 1e-5, 1e-4)
+RECVAE_GAMMA = (0.0025, 0.005, 0.01)  # KL weight per item of a history
 
 
 def load() -> sp.csr_matrix:
@@ -120,6 +121,7 @@ def one_split(matrix: sp.csr_matrix, seed: int) -> dict[str, dict]:
     tuned("aekit Mult-DAE", lambda wd: aekit_model("mult-dae", train, val_full, seed, weight_decay=wd), DAE_DECAY,
           "weight_decay")
     tuned("aekit Mult-VAE", lambda b: aekit_model("mult-vae", train, val_full, seed, beta=b), VAE_BETA, "beta")
+    tuned("aekit RecVAE", lambda g: aekit_model("recvae", train, val_full, seed, beta=g), RECVAE_GAMMA, "beta")
     return results
 
 

@@ -162,10 +162,12 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert "n_members" in capsys.readouterr().err
 
 
-def test_members_are_averaged_and_item_links_take_part(fitted, log):
-    """The score is the mean of the members' probabilities, each including its item-item path."""
+def test_members_are_averaged_and_item_links_take_part(log):
+    """The score is the mean of the members' probabilities, each including its item-item path (a Mult- kind:
+    RecVAE goes without one)."""
     from aekit.estimators.recommender import _probabilities
 
+    fitted = Recommender(kind="mult-vae", rating_col="rating", min_rating=4, **{**FAST, "max_iter": 5}).fit(log)
     _, rows = fitted._histories(["u0", "u5"])
     assert len(fitted.models_) == fitted.n_members == 3
     each = [_probabilities([m], rows, fitted.device_) for m in fitted.models_]
@@ -224,12 +226,13 @@ def test_a_format_1_directory_loads_as_one_member(fitted, tmp_path):
     np.testing.assert_array_equal(old.predict_scores([0, 3]), single.predict_scores([0, 3]))
 
 
-def test_item_links_auto_leaves_large_catalogues_alone(monkeypatch, fitted):
+def test_item_links_auto_leaves_large_catalogues_and_recvae_alone(monkeypatch):
     from aekit.estimators import recommender
 
-    assert fitted.config_.links is not None  # 30 items: on
+    assert Recommender(kind="mult-vae")._model_config(30).links is not None  # 30 items: on
+    assert Recommender(kind="recvae")._model_config(30).links is None
     monkeypatch.setattr(recommender, "LINKS_MAX_ITEMS", 10)
-    assert Recommender()._model_config(30).links is None
+    assert Recommender(kind="mult-dae")._model_config(30).links is None
     assert Recommender(item_links=True)._model_config(30).links == {"l2": 1e-3}
 
 
@@ -264,3 +267,31 @@ def test_item_links_see_dropped_histories_at_the_scale_of_whole_ones():
     kept = model.corruption(h)
     params = model.decoder_params(model.bottleneck(model.encoder(kept)).z) + model.links(kept * 2)
     assert got.item() == pytest.approx(model.likelihood.batch_nll(params, h, None).item(), rel=1e-5)
+
+
+def test_the_default_kind_is_recvae_shaped(fitted):
+    """Five layer-normed swish layers, a one-layer decoder, a KL weighed per item, and no item-item path."""
+    model = fitted.models_[0]
+    assert fitted.kind == "recvae" and fitted.config_.links is None and model.links is None
+    assert len(model.encoder.layers) == 5 and len(model.encoder.norms) == 5
+    assert isinstance(model.encoder.act, torch.nn.SiLU)
+    assert len(model.decoder.layers) == 1 and model.decoder.layers[0].in_features == FAST["latent_dim"]
+    assert model.bottleneck.kl_by_input_sum and model.bottleneck.beta == pytest.approx(0.005)
+
+
+def test_kl_by_input_sum_weighs_each_row_by_its_history_length():
+    from aekit.models.bottleneck import GaussianBottleneck, gaussian_kl
+
+    torch.manual_seed(0)
+    plain = GaussianBottleneck(4, 3, GaussianBottleneck.Config(beta=0.5))
+    weighed = GaussianBottleneck(4, 3, GaussianBottleneck.Config(beta=0.5, kl_by_input_sum=True))
+    weighed.load_state_dict(plain.state_dict())
+    h = torch.randn(2, 4)
+    x = torch.tensor([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])  # histories of 2 and 3 items
+    per_row = gaussian_kl(*plain.linear(h).chunk(2, dim=1))
+    assert plain(h, x).terms["kl"].value.item() == pytest.approx(per_row.mean().item(), rel=1e-6)
+    got = weighed(h, x).terms["kl"]
+    assert got.value.item() == pytest.approx(((2 * per_row[0] + 3 * per_row[1]) / 2).item(), rel=1e-6)
+    assert got.weight == 0.5
+    with pytest.raises(ValueError, match="importance-weighted bound"):
+        GaussianBottleneck(4, 3, GaussianBottleneck.Config(samples=4, kl_by_input_sum=True))

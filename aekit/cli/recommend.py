@@ -31,21 +31,23 @@ class _OneLineErrors(argparse.ArgumentParser):
 
 
 def _fit_parser() -> argparse.ArgumentParser:
-    p = _OneLineErrors(prog="aekit recommend fit", description="Fit a recommender (Mult-VAE or Mult-DAE) on DATA "
+    p = _OneLineErrors(prog="aekit recommend fit", description="Fit a recommender (RecVAE, Mult-VAE or Mult-DAE) on DATA "
                        "and write RUN_DIR. A tenth of the users are held out to choose the best epoch by NDCG@100.")
     p.add_argument("data", metavar="DATA", help="interactions: a CSV/Parquet file with a user and an item column")
     p.add_argument("--user-col", default="user", help="(default: user)")
     p.add_argument("--item-col", default="item", help="(default: item)")
     p.add_argument("--rating-col", default=None, help="ratings; with --min-rating, only rows rated at least that count")
     p.add_argument("--min-rating", type=float, default=None, metavar="R")
-    p.add_argument("--kind", default="mult-vae", choices=("mult-vae", "mult-dae"), help="(default: mult-vae)")
+    p.add_argument("--kind", default="recvae", choices=("recvae", "mult-vae", "mult-dae"),
+                   help="recvae: a deep encoder, a linear decoder (default); mult-vae / mult-dae: the Mult- "
+                        "papers' one-layer models")
     p.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum epochs (default: adapts)")
     p.add_argument("--members", type=int, default=3, metavar="N",
                    help="models from different seeds, their probabilities averaged; N times the training time "
                         "(default: 3)")
     p.add_argument("--item-links", default="auto", choices=("auto", "on", "off"),
-                   help="an item-item path beside the code (items^2 weights); auto: on up to 10,000 items "
-                        "(default: auto)")
+                   help="an item-item path beside the code (items^2 weights); auto: on for mult-vae and "
+                        "mult-dae up to 10,000 items, off for recvae (default: auto)")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
     add_fit_options(p)
     return p

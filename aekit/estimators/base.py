@@ -96,13 +96,13 @@ class ModelEstimator(BaseEstimator):
                **settings: Any) -> TrainResult:
         """Train ``model`` on the batch source ``data`` with the CPU threads and number format that a step of
         ``batch`` samples of ``sample_shape`` (or like the one-sample tensor given) calls for (``step_arithmetic``);
-        uses the estimator's
-        ``learning_rate``, ``verbose`` and ``device_``, sets ``history_``, ``n_iter_`` and ``train_seconds_`` and
+        uses the estimator's ``learning_rate`` (unless ``settings`` name one), ``verbose`` and ``device_``, sets ``history_``, ``n_iter_`` and ``train_seconds_`` and
         leaves the model in evaluation mode. ``settings`` are further :class:`TrainConfig` fields."""
         example = sample_shape if isinstance(sample_shape, torch.Tensor) else torch.zeros(1, *sample_shape)
         macs = forward_macs(model, example) * batch
         threads, precision = step_arithmetic("auto", self.device_, macs)
-        config = TrainConfig(max_epochs=epochs, batch_size=batch, learning_rate=self.learning_rate, seed=seed,
+        settings.setdefault("learning_rate", self.learning_rate)
+        config = TrainConfig(max_epochs=epochs, batch_size=batch, seed=seed,
                              verbose=int(self.verbose), progress_label=label, num_threads=threads,
                              precision=precision, **settings)
         result = Trainer(model, config, self.device_, callbacks=callbacks).fit(data)

@@ -1,22 +1,30 @@
-"""``Recommender``: Mult-VAE and Mult-DAE (Liang et al., 2018, https://arxiv.org/abs/1802.05814) on user-item logs.
+"""``Recommender``: multinomial autoencoders on user-item logs -- RecVAE (Shenbin et al., 2020,
+https://arxiv.org/abs/1912.11160), Mult-VAE and Mult-DAE (Liang et al., 2018, https://arxiv.org/abs/1802.05814).
 
 Why this shape: a user's history is read as a bag of items; the autoencoder encodes it (a bag encoder: the row
-scaled to unit length, then ``tanh`` layers), and decodes one softmax over all items (the multinomial
+scaled to unit length, then fully connected layers), and decodes one softmax over all items (the multinomial
 likelihood), so the items compete for probability and the unseen ones with the most of it are the
-recommendations. The output biases start at the log of each item's popularity. Training drops a share of each history at random (the ``masking`` corruption): the model learns
-to find the items a user has *not* shown it. Mult-VAE adds a Gaussian code whose KL weight rises from 0 to
-``beta`` over training (KL annealing); Mult-DAE keeps a deterministic code. Both are the composed model of every
-other estimator, trained by the same Trainer on sparse rows (never the whole matrix dense).
+recommendations. The output biases start at the log of each item's popularity. Training drops a share of each
+history at random (the ``masking`` corruption): the model learns to find the items a user has *not* shown it.
+Mult-VAE adds a Gaussian code whose KL weight rises from 0 to ``beta`` over training (KL annealing); Mult-DAE
+keeps a deterministic code. RecVAE, the default, deepens the encoder (five swish layers with layer norms), makes
+the decoder one linear layer, and weighs each user's KL by the length of their history (a long history's
+multinomial term is larger, so its code may cost more). All are the composed model of every other estimator,
+trained by the same Trainer on sparse rows (never the whole matrix dense).
 
 A share of users (``validation_fraction``) is held out of training; each epoch ranks the items of 80% of each of
 their histories against the other 20% (NDCG@100, the paper's protocol) and the epoch that ranks best is kept.
 New users need no retraining: their histories are encoded as they are ("fold-in").
 
-Two additions to the paper's model, both chosen on the validation users of MovieLens-100K (BENCHMARKS.md): an
-item-item linear path from the (dropped-out) history to the output beside the code, its diagonal held at zero
-(EASE's idea inside the autoencoder: ``item_links``), and an average of the probabilities of ``n_members`` models
-trained from different seeds. One seed with the path: 0.430 / 0.457 validation NDCG@100 on two splits (without:
-0.424 / 0.441); three seeds with it 0.444 / 0.474, where EASE scores 0.442 / 0.464.
+Choices made on the validation users of two MovieLens-100K splits (BENCHMARKS.md; EASE there: 0.442 / 0.464):
+
+- an average of the probabilities of ``n_members`` models trained from different seeds (every kind);
+- for the Mult- kinds, an item-item linear path from the (dropped-out) history to the output beside the code,
+  its diagonal held at zero (EASE's idea inside the autoencoder: ``item_links``): three Mult-DAE seeds with it
+  0.444 / 0.474;
+- RecVAE as the default kind: three members 0.451 / 0.473 against Mult-VAE's 0.442 / 0.468. RecVAE's composite
+  prior and its alternating encoder/decoder updates were left out (the prior lowered NDCG there, the
+  alternation changed nothing), and so is the item path (0.446 / 0.471 with it).
 """
 
 from __future__ import annotations
@@ -54,6 +62,12 @@ from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 TARGET_STEPS = 3000
 #: Largest catalogue for which ``item_links="auto"`` adds the item-item path (10,000 items: 100 M weights).
 LINKS_MAX_ITEMS = 10_000
+#: KL weight by kind: Mult-VAE's cap after annealing; RecVAE's weight per item of a user's history (its gamma).
+DEFAULT_BETA = {"mult-vae": 0.2, "mult-dae": 0.0, "recvae": 0.005}
+#: Adam's step size by kind (RecVAE's own; 1e-3 lost 0.010 on one of two validation splits there).
+DEFAULT_LEARNING_RATE = {"mult-vae": 1e-3, "mult-dae": 1e-3, "recvae": 5e-4}
+#: Hidden layers of RecVAE's encoder.
+RECVAE_DEPTH = 5
 #: Items ranked when choosing the best epoch on validation users.
 VALIDATION_K = 100
 
@@ -64,7 +78,10 @@ class Recommender(ModelEstimator):
 
     Parameters
     ----------
-    kind : {"mult-vae", "mult-dae"}, default="mult-vae"
+    kind : {"recvae", "mult-vae", "mult-dae"}, default="recvae"
+        ``"recvae"``: RecVAE's model (Shenbin et al., 2020) without its composite prior -- five swish layers with
+        layer norms, a linear decoder, the KL weighed by each user's number of items. ``"mult-vae"`` /
+        ``"mult-dae"``: the paper's one-hidden-layer models, with a Gaussian code (KL annealing) or none.
     user_col, item_col : str, default="user", "item"
         Columns of the interactions table.
     rating_col : str, optional
@@ -72,15 +89,19 @@ class Recommender(ModelEstimator):
         interaction is weighed by its rating.
     min_rating : float, optional
     hidden_dim, latent_dim : int, default=600, 200
-        The paper's ``[items -> 600 -> 200 -> 600 -> items]``.
+        Layer width and code size: the Mult- papers' ``[items -> 600 -> 200 -> 600 -> items]``; RecVAE's
+        ``[items -> 600 x 5 -> 200 -> items]``.
     dropout : float, default=0.5
         Share of each history hidden from the encoder at every step.
-    beta : float, default=0.2
-        Mult-VAE's KL weight at the end of annealing (0 -> ``beta`` linearly over the planned steps).
+    beta : float, optional
+        The KL weight. Mult-VAE: its value at the end of annealing (0 -> ``beta`` linearly over the planned steps;
+        default 0.2). RecVAE: the weight per item of a user's history, held fixed (default 0.005). Unused by
+        Mult-DAE.
     item_links : bool or "auto", default="auto"
         An item-item linear path (zero diagonal) from the history to the output beside the code. It has
-        ``n_items**2`` weights (and Adam keeps two more copies), so ``"auto"`` uses it up to
-        ``LINKS_MAX_ITEMS`` (10,000) items and leaves it out above.
+        ``n_items**2`` weights (and Adam keeps two more copies), so ``"auto"`` uses it for the Mult- kinds up to
+        ``LINKS_MAX_ITEMS`` (10,000) items and leaves it out above; never for RecVAE (it lowered RecVAE's
+        validation NDCG).
     links_l2 : float, default=1e-3
         L2 weight on that path (the sum of its squared weights is added to the loss).
     n_members : int, default=3
@@ -88,7 +109,8 @@ class Recommender(ModelEstimator):
     weight_decay : float, default=0.0
     max_iter, batch_size : int, optional
         Epochs and users per step; ``None`` sizes them to the data (about 3,000 steps, batches of 32 to 512).
-    learning_rate : float, default=1e-3
+    learning_rate : float, optional
+        Adam's step size: 5e-4 for RecVAE, 1e-3 for the Mult- kinds when left out.
     validation_fraction : float, default=0.1
         Users held out to pick the best epoch by NDCG@100 (0: keep the last epoch).
     n_iter_no_change : int, default=20
@@ -124,7 +146,8 @@ class Recommender(ModelEstimator):
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
-        "kind": [StrOptions({"mult-vae", "mult-dae"})],
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "kind": [StrOptions({"mult-vae", "mult-dae", "recvae"})],
         "user_col": [str],
         "item_col": [str],
         "rating_col": [str, None],
@@ -132,7 +155,7 @@ class Recommender(ModelEstimator):
         "hidden_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "beta": [Interval(Real, 0, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left"), None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "item_links": ["boolean", StrOptions({"auto"})],
         "links_l2": [Interval(Real, 0, None, closed="left")],
@@ -142,11 +165,11 @@ class Recommender(ModelEstimator):
         "unknown_items": [StrOptions({"ignore", "error"})],
     }
 
-    def __init__(self, kind: str = "mult-vae", *, user_col: str = "user", item_col: str = "item",
+    def __init__(self, kind: str = "recvae", *, user_col: str = "user", item_col: str = "item",
                  rating_col: str | None = None, min_rating: float | None = None, hidden_dim: int = 600,
-                 latent_dim: int = 200, dropout: float = 0.5, beta: float = 0.2, weight_decay: float = 0.0,
+                 latent_dim: int = 200, dropout: float = 0.5, beta: float | None = None, weight_decay: float = 0.0,
                  item_links: bool | str = "auto", links_l2: float = 1e-3, n_members: int = 3,
-                 max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
+                 max_iter: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 20, unknown_items: str = "ignore",
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
                  verbose: int = 0) -> None:
@@ -174,20 +197,31 @@ class Recommender(ModelEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------------------------------------ fit
+    def _beta(self) -> float:
+        return DEFAULT_BETA[self.kind] if self.beta is None else float(self.beta)
+
     def _model_config(self, n_items: int) -> ModelConfig:
-        vae = self.kind == "mult-vae"
+        if self.kind == "recvae":
+            encoder = {"name": "bag", "hidden": [self.hidden_dim] * RECVAE_DEPTH, "activation": "silu",
+                       "layer_norm": True, "linear_decoder": True}
+            bottleneck = {"name": "gaussian", "beta": self._beta(), "kl_by_input_sum": True}
+        else:
+            encoder = {"name": "bag", "hidden": [self.hidden_dim], "activation": "tanh"}
+            bottleneck = {"name": "gaussian", "beta": self._beta()} if self.kind == "mult-vae" else \
+                {"name": "deterministic"}
         return ModelConfig(
-            input_shape=(n_items,), latent_dim=self.latent_dim,
-            encoder={"name": "bag", "hidden": [self.hidden_dim], "activation": "tanh"},
-            bottleneck={"name": "gaussian", "beta": float(self.beta)} if vae else {"name": "deterministic"},
+            input_shape=(n_items,), latent_dim=self.latent_dim, encoder=encoder, bottleneck=bottleneck,
             likelihood={"name": "multinomial"},
             corruption={"name": "masking", "level": float(self.dropout)} if self.dropout > 0 else None,
             links={"l2": float(self.links_l2)} if self._uses_links(n_items) else None,
         )
 
     def _uses_links(self, n_items: int) -> bool:
-        """Whether the model gets the item-item path (``item_links``, with ``"auto"`` sized to the catalogue)."""
-        return n_items <= LINKS_MAX_ITEMS if self.item_links == "auto" else bool(self.item_links)
+        """Whether the model gets the item-item path (``item_links``; ``"auto"``: the Mult- kinds up to
+        ``LINKS_MAX_ITEMS`` items, never RecVAE, which the path made worse on the validation users)."""
+        if self.item_links == "auto":
+            return self.kind != "recvae" and n_items <= LINKS_MAX_ITEMS
+        return bool(self.item_links)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None, *, validation: object = None) -> Recommender:
@@ -227,13 +261,14 @@ class Recommender(ModelEstimator):
             _start_from_popularity(model, train.matrix)
             callbacks: list[Callback] = []
             if self.kind == "mult-vae":
-                callbacks.append(LinearRamp(model.bottleneck, "beta", 0.0, float(self.beta),
+                callbacks.append(LinearRamp(model.bottleneck, "beta", 0.0, self._beta(),
                                             epochs * train.batches_per_epoch(batch)))
             best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
             callbacks += [best] if best else []
             result = self._train(model, train, sample_shape=self.config_.input_shape, epochs=epochs, batch=batch,
                                  seed=seed, label="recommender", callbacks=callbacks,
-                                 weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False)
+                                 weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False,
+                                 learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.kind])
             self.stop_reason_ = result.stop_reason
             self.models_.append(model)
             self.best_epoch_.append(best.best_epoch if best else self.n_iter_)

@@ -120,7 +120,7 @@ class AutoEncoderModel(_EncodingPath):
             # Under a trainer's bfloat16 autocast only the encoder and decoder bodies compute in bfloat16; the
             # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
             with _without_autocast(x):
-                code = self.bottleneck(_full_precision(features))
+                code = self.bottleneck(_full_precision(features), x)
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):

@@ -10,8 +10,9 @@
   ``-log mean_k p(x|z_k) p(z_k) / q(z_k|x)``, a bound on log p(x) that is tighter than the ELBO, so the decoder is
   fitted to a better likelihood (about 1 nat on binarised MNIST in the paper) at k decoder passes per row.
 
-A future quantised bottleneck reports its rate the same way: the composed model adds whatever terms a code
-carries, with no branch per kind.
+``forward(h, x=None)`` takes the encoder's features and, for a code whose cost depends on it, the clean input
+(only the Gaussian code with ``kl_by_input_sum`` reads it). The quantised bottleneck reports its rate the same
+way: the composed model adds whatever terms a code carries, with no branch per kind.
 """
 
 from __future__ import annotations
@@ -52,13 +53,19 @@ class DeterministicBottleneck(nn.Module):
         self.linear = nn.Linear(in_dim, latent_dim)
         self.act = make_activation(config.activation) if config.activation else nn.Identity()
 
-    def forward(self, h: torch.Tensor) -> Code:
+    def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
         z = self.act(self.linear(h))  # (B, K)
         return Code(z=z, mean=z)
 
 
 @BOTTLENECKS.register("gaussian")
 class GaussianBottleneck(nn.Module):
+    """With ``kl_by_input_sum``, each row's KL is multiplied by the sum of its (clean) input before the batch mean:
+    for a bag of items, the length of a user's history. RecVAE (Shenbin et al., 2020,
+    https://arxiv.org/abs/1912.11160) does this because a multinomial reconstruction term grows with the number of
+    items, so a fixed KL weight regularises long histories too little and short ones too much; ``beta`` is then
+    the weight per item (RecVAE's gamma, 0.005)."""
+
     # Log-variances outside this range only appear when training diverges; clamping keeps exp() finite.
     LOGVAR_RANGE = (-30.0, 20.0)
 
@@ -66,20 +73,26 @@ class GaussianBottleneck(nn.Module):
     class Config:
         beta: float = 1.0  # weight of the KL term
         samples: int = 1  # codes per row in training: 1 = the ELBO, k > 1 = the importance-weighted bound
+        kl_by_input_sum: bool = False  # each row's KL weighed by the sum of its input (see the class docstring)
 
     def __init__(self, in_dim: int, latent_dim: int, config: Config | None = None) -> None:
         super().__init__()
         config = config or self.Config()
         self.beta = float(config.beta)  # an attribute, so a schedule can anneal it
         self.samples = int(config.samples)
+        self.kl_by_input_sum = bool(config.kl_by_input_sum)
         if self.samples < 1:
             raise ValueError(f"importance samples must be at least 1, got {self.samples}")
         if self.samples > 1 and self.beta != 1.0:
             raise ValueError(f"the importance-weighted bound is a bound on log p(x) only with beta=1; got "
                              f"beta={self.beta:g} with {self.samples} samples (use one of them)")
+        if self.samples > 1 and self.kl_by_input_sum:
+            raise ValueError("kl_by_input_sum reweighs the ELBO's KL term; the importance-weighted bound "
+                             f"({self.samples} samples) has none to reweigh (use one of them)")
         self.linear = nn.Linear(in_dim, 2 * latent_dim)
 
-    def forward(self, h: torch.Tensor) -> Code:
+    def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
+        """``x``, the clean input, is read only with ``kl_by_input_sum`` (in training; it is ignored otherwise)."""
         mean, logvar = self.linear(h).chunk(2, dim=1)  # (B, K) each
         logvar = logvar.clamp(*self.LOGVAR_RANGE)
         k = self.samples if self.training else 1
@@ -90,7 +103,10 @@ class GaussianBottleneck(nn.Module):
         else:
             z = (mean + torch.exp(0.5 * logvar) * torch.randn((k, *mean.shape), dtype=mean.dtype,
                                                               device=mean.device)).flatten(0, 1)
-        kl = Term(gaussian_kl(mean, logvar).mean(), self.beta)
+        kl_rows = gaussian_kl(mean, logvar)  # (B,)
+        if self.kl_by_input_sum and x is not None:
+            kl_rows = kl_rows * x.flatten(1).sum(dim=1).to(kl_rows.dtype)
+        kl = Term(kl_rows.mean(), self.beta)
         return Code(z=z, mean=mean, logvar=logvar, terms={"kl": kl}, samples=k)
 
     @staticmethod

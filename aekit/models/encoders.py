@@ -2,7 +2,8 @@
 
 * ``mlp``: fully connected layers (basic, deep and stacked autoencoders; any input flattened).
 * ``conv``: stride-2 convolutions for images ``(C, H, W)`` of any size.
-* ``bag``: ``mlp`` over rows scaled to unit length, for bags of items (recommendation).
+* ``bag``: ``mlp`` over rows scaled to unit length, for bags of items (recommendation); optionally with layer
+  norms and a linear decoder (RecVAE's shape).
 
 ``build(input_shape, latent_dim, config)`` returns ``(encoder, decoder)``; the encoder exposes ``out_dim``, the
 width of the features the bottleneck reads.
@@ -38,12 +39,20 @@ class MLPFamily:
 
 
 @ENCODERS.register("bag")
-class BagFamily(MLPFamily):
+class BagFamily:
+    @dataclass
+    class Config:
+        hidden: tuple[int, ...] = (256,)
+        activation: str = "relu"
+        layer_norm: bool = False  # a layer norm after each encoder activation
+        linear_decoder: bool = False  # code -> items in one linear layer instead of the mirror of the encoder
+
     @staticmethod
-    def build(input_shape: tuple[int, ...], latent_dim: int, config: MLPFamily.Config) -> tuple[nn.Module, nn.Module]:
+    def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
         d = math.prod(input_shape)
         hidden = tuple(int(h) for h in config.hidden)
-        return (BagEncoder(d, hidden, config.activation), MLPDecoder(latent_dim, hidden, d, config.activation))
+        return (BagEncoder(d, hidden, config.activation, config.layer_norm),
+                MLPDecoder(latent_dim, () if config.linear_decoder else hidden, d, config.activation))
 
 
 @ENCODERS.register("conv")

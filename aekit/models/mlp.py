@@ -15,19 +15,23 @@ from .activations import make_activation
 
 
 class MLPEncoder(nn.Module):
-    """``D -> hidden[0] -> ... -> hidden[-1]``, an activation after every layer."""
+    """``D -> hidden[0] -> ... -> hidden[-1]``, an activation after every layer (and, with ``layer_norm``, a layer
+    norm after each activation, which keeps a deep stack trainable without tuning its initialisation)."""
 
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], activation: str) -> None:
+    def __init__(self, in_dim: int, hidden: tuple[int, ...], activation: str, layer_norm: bool = False) -> None:
         super().__init__()
         sizes = (in_dim, *hidden)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.norms = nn.ModuleList(nn.LayerNorm(h) for h in hidden) if layer_norm else None
         self.act = make_activation(activation)
         self.out_dim = sizes[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.flatten(1)  # (B, D)
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             h = self.act(layer(h))
+            if self.norms is not None:
+                h = self.norms[i](h)
         return h  # (B, H_last)
 
 

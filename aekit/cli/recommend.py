@@ -31,8 +31,9 @@ class _OneLineErrors(argparse.ArgumentParser):
 
 
 def _fit_parser() -> argparse.ArgumentParser:
-    p = _OneLineErrors(prog="aekit recommend fit", description="Fit a recommender (RecVAE, Mult-VAE or Mult-DAE) on DATA "
-                       "and write RUN_DIR. A tenth of the users are held out to choose the best epoch by NDCG@100.")
+    p = _OneLineErrors(prog="aekit recommend fit",
+                       description="Fit a recommender (RecVAE, Mult-VAE or Mult-DAE) on DATA and write RUN_DIR. A "
+                                   "tenth of the users are held out to choose the best epoch by NDCG@100.")
     p.add_argument("data", metavar="DATA", help="interactions: a CSV/Parquet file with a user and an item column")
     p.add_argument("--user-col", default="user", help="(default: user)")
     p.add_argument("--item-col", default="item", help="(default: item)")

@@ -1,4 +1,5 @@
-"""``aekit recommend fit`` and ``aekit recommend RUN_DIR``: a Mult-VAE / Mult-DAE recommender from a user-item log."""
+"""``aekit recommend fit`` and ``aekit recommend RUN_DIR``: a RecVAE / Mult-VAE / Mult-DAE recommender from a
+user-item log."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def _apply_parser() -> argparse.ArgumentParser:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("recommend", help="recommend items from user-item interactions (Mult-VAE)",
+    p = sub.add_parser("recommend", help="recommend items from user-item interactions (RecVAE)",
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="fit DATA ... | RUN_DIR ...")
     p.set_defaults(run=run)

@@ -65,6 +65,7 @@ class AutoEncoderModel(_EncodingPath):
             self.corruption.blank = float("nan")
         bottleneck, bottleneck_config = resolve(BOTTLENECKS, c.bottleneck)
         self.bottleneck = bottleneck(self.encoder.out_dim, c.latent_dim, bottleneck_config)
+        self.bottleneck_reads_input = bool(getattr(self.bottleneck, "reads_input", False))  # see bottleneck.py
         likelihood, likelihood_config = resolve(LIKELIHOODS, c.likelihood)
         self.likelihood = likelihood(likelihood_config)
         self.standardised_output = self.input_norm.active and self.likelihood.params_in_data_units
@@ -120,7 +121,8 @@ class AutoEncoderModel(_EncodingPath):
             # Under a trainer's bfloat16 autocast only the encoder and decoder bodies compute in bfloat16; the
             # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
             with _without_autocast(x):
-                code = self.bottleneck(_full_precision(features), x)
+                features = _full_precision(features)
+                code = self.bottleneck(features, x) if self.bottleneck_reads_input else self.bottleneck(features)
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):

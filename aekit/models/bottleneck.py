@@ -10,9 +10,10 @@
   ``-log mean_k p(x|z_k) p(z_k) / q(z_k|x)``, a bound on log p(x) that is tighter than the ELBO, so the decoder is
   fitted to a better likelihood (about 1 nat on binarised MNIST in the paper) at k decoder passes per row.
 
-``forward(h, x=None)`` takes the encoder's features and, for a code whose cost depends on it, the clean input
-(only the Gaussian code with ``kl_by_input_sum`` reads it). The quantised bottleneck reports its rate the same
-way: the composed model adds whatever terms a code carries, with no branch per kind.
+``forward(h)`` takes the encoder's features; a bottleneck whose cost depends on the clean input sets
+``reads_input = True`` and is called as ``forward(h, x)`` (only the Gaussian code with ``kl_by_input_sum`` does).
+The quantised bottleneck reports its rate the same way: the composed model adds whatever terms a code carries,
+with no branch per kind.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class DeterministicBottleneck(nn.Module):
         self.linear = nn.Linear(in_dim, latent_dim)
         self.act = make_activation(config.activation) if config.activation else nn.Identity()
 
-    def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
+    def forward(self, h: torch.Tensor) -> Code:
         z = self.act(self.linear(h))  # (B, K)
         return Code(z=z, mean=z)
 
@@ -80,7 +81,7 @@ class GaussianBottleneck(nn.Module):
         config = config or self.Config()
         self.beta = float(config.beta)  # an attribute, so a schedule can anneal it
         self.samples = int(config.samples)
-        self.kl_by_input_sum = bool(config.kl_by_input_sum)
+        self.kl_by_input_sum = self.reads_input = bool(config.kl_by_input_sum)
         if self.samples < 1:
             raise ValueError(f"importance samples must be at least 1, got {self.samples}")
         if self.samples > 1 and self.beta != 1.0:
@@ -92,7 +93,7 @@ class GaussianBottleneck(nn.Module):
         self.linear = nn.Linear(in_dim, 2 * latent_dim)
 
     def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
-        """``x``, the clean input, is read only with ``kl_by_input_sum`` (in training; it is ignored otherwise)."""
+        """``x``, the clean input, is read only with ``kl_by_input_sum``."""
         mean, logvar = self.linear(h).chunk(2, dim=1)  # (B, K) each
         logvar = logvar.clamp(*self.LOGVAR_RANGE)
         k = self.samples if self.training else 1

@@ -69,7 +69,7 @@ class QuantisedBottleneck(nn.Module):
         mass = (cdf(offset + 0.5) - cdf(offset - 0.5)).clamp_min(1e-9)
         return -(torch.log(mass) / math.log(2)).sum(dim=1)
 
-    def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
+    def forward(self, h: torch.Tensor) -> Code:
         y = self.linear(h) / self.step  # (B, K), in quantisation steps
         offset = y - self.centre
         if self.training:

@@ -45,6 +45,14 @@ def test_scores_rank_outliers_high_and_follow_pyod_conventions(fitted, blobs):
     assert proba[y == 1, 1].mean() > proba[y == 0, 1].mean()
 
 
+def test_a_row_scores_the_same_alone_as_in_a_batch(fitted, blobs):
+    """Table members score in float64: float32 kernels round by batch size, and the code part magnifies that."""
+    X, _ = blobs
+    together = fitted.decision_function(X[:40])
+    alone = np.array([fitted.decision_function(X[i : i + 1])[0] for i in range(40)])
+    np.testing.assert_allclose(alone, together, rtol=1e-10, atol=1e-12)
+
+
 def test_explanations_name_the_feature_that_was_corrupted(fitted, blobs):
     X, _ = blobs
     rows = X[:50].copy()

@@ -7,6 +7,7 @@ the model-agnostic ``Trainer``.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -572,10 +573,18 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         check_is_fitted(self)
         return self.input_.feature_names or [f"x{i}" for i in range(math.prod(self.config_.input_shape))]
 
-    def _codes_and_squared_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
-        """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass."""
+    def _codes_and_squared_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass.
+
+        ``float64``: run a double-precision copy of the model. A float32 matrix product can round a row's result
+        differently by the number of rows beside it (the CPU library picks its kernel by batch size), so a score
+        that magnifies the code (a Mahalanobis distance) would depend on which rows were scored together."""
         x, observed = self._model_input(X)
-        z, x_hat = predict_batches(self.model_.encode_reconstruct, self._shown(x, observed), self.device_)
+        run = self.model_.encode_reconstruct
+        if float64:
+            model64 = copy.deepcopy(self.model_).double()
+            run = lambda xb: model64.encode_reconstruct(xb.double())  # noqa: E731
+        z, x_hat = predict_batches(run, self._shown(x, observed), self.device_)
         sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
         return z, (sq if observed is None else np.where(observed > 0, sq, np.nan))
 
@@ -591,9 +600,10 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         """
         return self.codes_and_errors(X)[1]
 
-    def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
-        z, sq = self._codes_and_squared_errors(X)
+    def codes_and_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs);
+        ``float64`` as in :meth:`_codes_and_squared_errors`."""
+        z, sq = self._codes_and_squared_errors(X, float64=float64)
         seen = ~np.isnan(sq)
         return z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
 

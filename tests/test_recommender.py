@@ -273,7 +273,8 @@ def test_the_default_kind_is_recvae_shaped(fitted):
     """Five layer-normed swish layers, a one-layer decoder, a KL weighed per item, and no item-item path."""
     model = fitted.models_[0]
     assert fitted.kind == "recvae" and fitted.config_.links is None and model.links is None
-    assert len(model.encoder.layers) == 5 and len(model.encoder.norms) == 5
+    assert len(model.encoder.layers) == 5
+    assert all(isinstance(norm, torch.nn.LayerNorm) for norm in model.encoder.norms)
     assert isinstance(model.encoder.act, torch.nn.SiLU)
     assert len(model.decoder.layers) == 1 and model.decoder.layers[0].in_features == FAST["latent_dim"]
     assert model.bottleneck.kl_by_input_sum and model.bottleneck.beta == pytest.approx(0.005)
@@ -295,3 +296,20 @@ def test_kl_by_input_sum_weighs_each_row_by_its_history_length():
     assert got.weight == 0.5
     with pytest.raises(ValueError, match="importance-weighted bound"):
         GaussianBottleneck(4, 3, GaussianBottleneck.Config(samples=4, kl_by_input_sum=True))
+
+
+def test_the_composed_model_hands_the_history_to_a_kl_weighed_by_it():
+    """Through the model's loss, not the bottleneck alone: each row's KL counts its history's length times."""
+    from aekit.data.batches import Batch
+    from aekit.models import AutoEncoderModel, ModelConfig
+    from aekit.models.bottleneck import gaussian_kl
+
+    config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
+                         bottleneck={"name": "gaussian", "kl_by_input_sum": True}, likelihood={"name": "multinomial"})
+    torch.manual_seed(0)
+    model = AutoEncoderModel(config).eval()  # no corruption, the mean as the code
+    x = torch.tensor([[1.0, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        per_row = gaussian_kl(*model.bottleneck.linear(model.encoder_features(x)).chunk(2, dim=1))
+        assert model.loss(Batch(x))["kl"].item() == pytest.approx(((2 * per_row[0] + 4 * per_row[1]) / 2).item(),
+                                                                  rel=1e-6)

@@ -273,22 +273,25 @@ class AnomalyDetector(ModelEstimator):
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
 
-    def _member_outputs(self, x: np.ndarray, observed: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Each member's codes and per-row reconstruction errors on ``x`` (the mean over the row's observed cells:
-        a filled-in cell says nothing about the row), from one encoder pass per member.
+    @staticmethod
+    def _member_errors(member: AutoEncoder, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A member's codes and per-feature squared errors on ``x``, for the score and its explanation alike.
 
         Fully connected members run in float64, so that a row scores the same whether it is scored alone or among
         others (the code part magnifies float32 rounding, which varies with the batch size); for tables that
         costs about twice a float32 pass of a small model. Image members stay in float32: float64 convolutions
         are about 9x slower on a CPU."""
-        exact = [len(member.config_.input_shape) == 1 for member in self.members_]
-        if observed is None:
-            return [member.codes_and_errors(x, float64=e) for member, e in zip(self.members_, exact)]
-        seen = observed.reshape(len(x), -1) > 0
+        return member._codes_and_squared_errors(x, float64=len(member.config_.input_shape) == 1)
+
+    def _member_outputs(self, x: np.ndarray, observed: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each member's codes and per-row reconstruction errors on ``x`` (the mean over the row's observed cells:
+        a filled-in cell says nothing about the row), from one encoder pass per member."""
+        seen = None if observed is None else observed.reshape(len(x), -1) > 0
         outputs = []
-        for member, e in zip(self.members_, exact):
-            z, sq = member._codes_and_squared_errors(x, float64=e)
-            outputs.append((z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)))
+        for member in self.members_:
+            z, sq = self._member_errors(member, x)
+            shown = ~np.isnan(sq) if seen is None else seen
+            outputs.append((z, np.where(shown, sq, 0.0).sum(axis=1) / np.maximum(shown.sum(axis=1), 1)))
         return outputs
 
     def _fit_code_densities(self, codes: list[np.ndarray]) -> None:
@@ -357,7 +360,7 @@ class AnomalyDetector(ModelEstimator):
         recon = self.SCORE_PARTS.index("recon")
         seen = None if observed is None else observed.reshape(len(x), -1) > 0
         for member, scale in zip(self.members_, self.error_scale_[:, recon]):
-            errors = member.feature_errors(x)
+            errors = self._member_errors(member, x)[1]
             if seen is not None:
                 errors = np.where(seen, errors, 0.0)  # a missing cell cannot drive the score
             per_feature += errors / (scale * per_feature.shape[1])

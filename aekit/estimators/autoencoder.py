@@ -600,10 +600,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         """
         return self.codes_and_errors(X)[1]
 
-    def codes_and_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs);
-        ``float64`` as in :meth:`_codes_and_squared_errors`."""
-        z, sq = self._codes_and_squared_errors(X, float64=float64)
+    def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
+        z, sq = self._codes_and_squared_errors(X)
         seen = ~np.isnan(sq)
         return z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
 

@@ -65,7 +65,6 @@ class AutoEncoderModel(_EncodingPath):
             self.corruption.blank = float("nan")
         bottleneck, bottleneck_config = resolve(BOTTLENECKS, c.bottleneck)
         self.bottleneck = bottleneck(self.encoder.out_dim, c.latent_dim, bottleneck_config)
-        self.bottleneck_reads_input = bool(getattr(self.bottleneck, "reads_input", False))  # see bottleneck.py
         likelihood, likelihood_config = resolve(LIKELIHOODS, c.likelihood)
         self.likelihood = likelihood(likelihood_config)
         self.standardised_output = self.input_norm.active and self.likelihood.params_in_data_units
@@ -122,7 +121,8 @@ class AutoEncoderModel(_EncodingPath):
             # code, its terms and the loss stay in float32 (a KL or a summed BCE loses too much in 8 bits).
             with _without_autocast(x):
                 features = _full_precision(features)
-                code = self.bottleneck(features, x) if self.bottleneck_reads_input else self.bottleneck(features)
+                reads_input = getattr(self.bottleneck, "reads_input", False)  # see bottleneck.py
+                code = self.bottleneck(features, x) if reads_input else self.bottleneck(features)
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):

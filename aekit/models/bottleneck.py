@@ -81,7 +81,7 @@ class GaussianBottleneck(nn.Module):
         config = config or self.Config()
         self.beta = float(config.beta)  # an attribute, so a schedule can anneal it
         self.samples = int(config.samples)
-        self.kl_by_input_sum = self.reads_input = bool(config.kl_by_input_sum)
+        self.kl_by_input_sum = bool(config.kl_by_input_sum)
         if self.samples < 1:
             raise ValueError(f"importance samples must be at least 1, got {self.samples}")
         if self.samples > 1 and self.beta != 1.0:
@@ -91,6 +91,11 @@ class GaussianBottleneck(nn.Module):
             raise ValueError("kl_by_input_sum reweighs the ELBO's KL term; the importance-weighted bound "
                              f"({self.samples} samples) has none to reweigh (use one of them)")
         self.linear = nn.Linear(in_dim, 2 * latent_dim)
+
+    @property
+    def reads_input(self) -> bool:
+        """Whether the model should hand :meth:`forward` the clean input (see the module docstring)."""
+        return self.kl_by_input_sum
 
     def forward(self, h: torch.Tensor, x: torch.Tensor | None = None) -> Code:
         """``x``, the clean input, is read only with ``kl_by_input_sum``."""

@@ -22,16 +22,14 @@ class MLPEncoder(nn.Module):
         super().__init__()
         sizes = (in_dim, *hidden)
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
-        self.norms = nn.ModuleList(nn.LayerNorm(h) for h in hidden) if layer_norm else None
+        self.norms = nn.ModuleList(nn.LayerNorm(h) if layer_norm else nn.Identity() for h in hidden)
         self.act = make_activation(activation)
         self.out_dim = sizes[-1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = x.flatten(1)  # (B, D)
-        for i, layer in enumerate(self.layers):
-            h = self.act(layer(h))
-            if self.norms is not None:
-                h = self.norms[i](h)
+        for layer, norm in zip(self.layers, self.norms):
+            h = norm(self.act(layer(h)))
         return h  # (B, H_last)
 
 

@@ -8,7 +8,7 @@ from aekit import AutoEncoder
 from aekit.data.batches import Batch
 from aekit.models import AutoEncoderModel
 from aekit.models.config import ModelConfig
-from aekit.training.precision import native_bfloat16_cpu, training_dtype
+from aekit.training.precision import MIN_WEIGHT_REUSE, native_bfloat16_cpu, training_dtype
 from aekit.training.threads import SMALL_WORK_MACS
 
 
@@ -31,6 +31,22 @@ def test_small_work_trains_in_float32_unless_asked():
     assert ae.budget_["precision"] == "float32"  # a 6-column table is small work
     forced = AutoEncoder(latent_dim=2, max_iter=1, precision="bfloat16", random_state=0)
     assert forced.fit(np.random.default_rng(0).random((50, 6))).budget_["precision"] == "bfloat16"
+
+
+def test_a_dense_model_at_batch_32_trains_in_float32_and_at_batch_256_in_bfloat16():
+    # Autocast casts every weight once per step; a dense layer uses each weight once per row, so below
+    # MIN_WEIGHT_REUSE rows the casts cost what bfloat16 saves (precision.py has the timings).
+    cpu = torch.device("cpu")
+    big = torch.bfloat16 if native_bfloat16_cpu() else torch.float32
+    weights = 10 * SMALL_WORK_MACS
+    assert training_dtype("auto", cpu, weights * (MIN_WEIGHT_REUSE - 1), weights) == torch.float32
+    assert training_dtype("auto", cpu, weights * MIN_WEIGHT_REUSE, weights) == big
+    assert training_dtype("bfloat16", cpu, weights, weights) == torch.bfloat16  # asked for: kept
+    X = np.random.default_rng(0).random((256, 784), dtype=np.float32)
+    budgets = {batch: AutoEncoder(kind="basic", hidden_dims=(256,), latent_dim=32, batch_size=batch, max_iter=1,
+                                  random_state=0).fit(X).budget_ for batch in (32, 256)}
+    assert budgets[32]["precision"] == "float32"
+    assert budgets[256]["precision"] == str(big).removeprefix("torch.")
 
 
 @pytest.mark.parametrize("likelihood", ["mse", "bce"])

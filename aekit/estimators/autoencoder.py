@@ -40,7 +40,7 @@ from ..models import (
     ModelConfig,
 )
 from ..models.activations import ACTIVATIONS
-from ..models.flops import forward_macs
+from ..models.flops import forward_macs, parameter_count
 from ..models.importance import importance_log_likelihood
 from ..models.inference import predict_batches
 from ..models.missing_flags import blank_missing
@@ -352,7 +352,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     def _arithmetic(self, macs_per_batch: float) -> tuple[int, str]:
         """CPU threads and number format ("float32" or "bfloat16") for training steps of this size."""
-        return step_arithmetic(self.precision, self.device_, macs_per_batch)
+        return step_arithmetic(self.precision, self.device_, macs_per_batch, parameter_count(self.model_))
 
     def _seed(self) -> int:
         return int(check_random_state(self.random_state).randint(0, 2**31 - 1))

@@ -30,7 +30,7 @@ from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from ..data.input import InputAdapter, check_n_features
 from ..io import read_config, read_model_dir, write_model_dir
-from ..models.flops import forward_macs
+from ..models.flops import forward_macs, parameter_count
 from ..registry import Registry
 from ..training import TrainConfig, Trainer, TrainResult, resolve_device
 from ..training.precision import step_arithmetic
@@ -100,7 +100,7 @@ class ModelEstimator(BaseEstimator):
         ``history_``, ``n_iter_`` and ``train_seconds_`` and leaves the model in evaluation mode. ``settings`` are further :class:`TrainConfig` fields."""
         example = sample_shape if isinstance(sample_shape, torch.Tensor) else torch.zeros(1, *sample_shape)
         macs = forward_macs(model, example) * batch
-        threads, precision = step_arithmetic("auto", self.device_, macs)
+        threads, precision = step_arithmetic("auto", self.device_, macs, parameter_count(model))
         settings.setdefault("learning_rate", self.learning_rate)
         config = TrainConfig(max_epochs=epochs, batch_size=batch, seed=seed,
                              verbose=int(self.verbose), progress_label=label, num_threads=threads,

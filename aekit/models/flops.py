@@ -48,3 +48,8 @@ def forward_macs(model: nn.Module, x: torch.Tensor) -> int:
         for h in handles:
             h.remove()
     return total
+
+
+def parameter_count(model: nn.Module) -> int:
+    """Trainable parameters: the weights a bfloat16 step casts once per batch (``training/precision.py``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -8,6 +8,14 @@ state, the bottleneck and the loss stay in float32 (see ``AutoEncoderModel.loss_
 would only emulate bfloat16 (slower), so they, and GPUs, keep float32 unless asked. So does small work (under
 ``SMALL_WORK_MACS`` multiply-adds per batch, the line ``threads.py`` draws): there each product is too small to
 gain and the casts add kernels -- ``aekit detect fit`` on a 569 x 30 table took 5.6 s instead of 4.8 s.
+
+So does work that uses each weight too few times per batch (``MIN_WEIGHT_REUSE``): autocast casts every weight
+to bfloat16 and every weight gradient back once per step, and a dense layer uses each weight once per row, so
+at small batches the casts cost what the faster products save. How much depends on the CPU's memory speed.
+Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on the machine of
+sessions 11-14 a tie at batch 32 (reuse 32) and 2x at batch 256; on the machine of session 15 (2026-11-25)
+0.75x at batch 32, 0.84x at 64, 1.0x at 128 and 1.15x at 256, while a conv autoencoder at batch 32 (each weight
+used ~570 times) gained 1.18x. The line sits just above batch 32's reuse, where float32 was never slower.
 """
 
 from __future__ import annotations
@@ -32,13 +40,20 @@ def native_bfloat16_cpu() -> bool:
     return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
-def training_dtype(precision: str, device: torch.device, macs_per_batch: float = math.inf) -> torch.dtype:
+#: Multiply-adds per weight per batch below which autocast's weight casts cost what bfloat16 saves (see above).
+MIN_WEIGHT_REUSE = 48
+
+
+def training_dtype(precision: str, device: torch.device, macs_per_batch: float = math.inf,
+                   weights: int = 0) -> torch.dtype:
     """The autocast dtype for ``precision`` on ``device``. ``"auto"`` is bfloat16 on a CPU that has it, for work
-    of at least ``SMALL_WORK_MACS`` multiply-adds per batch; float32 otherwise."""
+    of at least ``SMALL_WORK_MACS`` multiply-adds per batch that uses each of the model's ``weights`` (0: not
+    known) at least ``MIN_WEIGHT_REUSE`` times; float32 otherwise."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
     if precision == "auto":
-        gains = device.type == "cpu" and native_bfloat16_cpu() and macs_per_batch >= SMALL_WORK_MACS
+        reused = weights <= 0 or macs_per_batch >= MIN_WEIGHT_REUSE * weights
+        gains = device.type == "cpu" and native_bfloat16_cpu() and macs_per_batch >= SMALL_WORK_MACS and reused
         return torch.bfloat16 if gains else torch.float32
     return torch.bfloat16 if precision == "bfloat16" else torch.float32
 
@@ -50,10 +65,11 @@ def autocast(dtype: torch.dtype, device: torch.device) -> ContextManager:
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def step_arithmetic(precision: str, device: torch.device, macs_per_batch: float) -> tuple[int, str]:
-    """CPU threads and number format name (``"float32"`` / ``"bfloat16"``) for training steps of this size: what
-    every estimator passes to ``TrainConfig(num_threads=..., precision=...)``."""
+def step_arithmetic(precision: str, device: torch.device, macs_per_batch: float,
+                    weights: int = 0) -> tuple[int, str]:
+    """CPU threads and number format name (``"float32"`` / ``"bfloat16"``) for training steps of this size on a
+    model of ``weights`` parameters: what every estimator passes to ``TrainConfig(num_threads=..., precision=...)``."""
     from .threads import threads_for
 
-    dtype = training_dtype(precision, device, macs_per_batch)
+    dtype = training_dtype(precision, device, macs_per_batch, weights)
     return threads_for(macs_per_batch), str(dtype).removeprefix("torch.")

@@ -11,6 +11,7 @@ reason.
 
     python benchmarks/train_speed.py                # writes BENCHMARKS.md
     python benchmarks/train_speed.py --epochs 1 --batch-sizes 256 --no-write
+    python benchmarks/train_speed.py --compare-precision --batch-sizes 32,64,128,256   # float32 vs bfloat16 only
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def step_flops_per_sample(d: int) -> float:
     return 6.0 * macs - 2.0 * d * HIDDEN
 
 
-def time_aekit(X: np.ndarray, epochs: int, batch: int) -> float:
+def time_aekit(X: np.ndarray, epochs: int, batch: int, precision: str = "auto") -> float:
     ae = AutoEncoder(kind="basic", hidden_dims=(HIDDEN,), latent_dim=LATENT, max_iter=epochs, batch_size=batch,
-                     early_stopping=False, loss="mse", random_state=0)
+                     early_stopping=False, loss="mse", precision=precision, random_state=0)
     ae.fit(X)
     return len(X) * epochs / ae.train_seconds_
 
@@ -88,12 +89,27 @@ def time_pyod(X: np.ndarray, epochs: int, batch: int) -> float:
     return (len(X) // batch) * batch * epochs / (fit_seconds - score_seconds)
 
 
+def compare_precision(X: np.ndarray, epochs: int, batches: list[int]) -> None:
+    time_aekit(X[:5_000], 1, batches[-1])  # warm-up
+    for batch in batches:
+        speeds: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+        for _ in range(2):
+            for precision in speeds:
+                speeds[precision].append(time_aekit(X, epochs, batch, precision))
+        ratio = np.mean(speeds["bfloat16"]) / np.mean(speeds["float32"])
+        print(f"batch {batch}: float32 {' / '.join(f'{v:,.0f}' for v in speeds['float32'])} samples/s, bfloat16 "
+              f"{' / '.join(f'{v:,.0f}' for v in speeds['bfloat16'])}: bfloat16 at {ratio:.2f}x", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-sizes", default="32,256",
                         help="comma-separated; each is run by both trainers (default: PyOD's 32 and aekit's 256)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--compare-precision", action="store_true",
+                        help="print aekit's samples/s in float32 and in bfloat16 at each batch size (20,000 images, "
+                             "alternated twice), what the 'auto' rule in aekit/training/precision.py rests on; no table")
     args = parser.parse_args()
 
     X, _ = datasets.load("mnist", split="train")
@@ -101,6 +117,9 @@ def main() -> None:
     flops = step_flops_per_sample(X.shape[1])
     peak = matmul_gflops()
     batches = [int(b) for b in args.batch_sizes.split(",")]
+    if args.compare_precision:
+        compare_precision(X[:20_000], args.epochs, batches)
+        return
     # Warm-up (thread pools, allocator, CPU clocks) for both trainers before anything is timed.
     time_aekit(X[:10_000], 1, batches[-1])
     time_plain_torch(X[:10_000], 1, batches[-1])

@@ -15,7 +15,8 @@ at small batches the casts cost what the faster products save. How much depends 
 Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on the machine of
 sessions 11-14 a tie at batch 32 (reuse 32) and 2x at batch 256; on the machine of session 15 (2026-11-25)
 0.81x at batch 32, 0.85x at 64, 1.01x at 128 and 1.22x at 256 (`benchmarks/train_speed.py --compare-precision`),
-while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. The line sits just above batch 32's reuse, where float32 was never slower.
+while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. The line sits just above batch
+32's reuse, where float32 was never slower on either machine.
 """
 
 from __future__ import annotations

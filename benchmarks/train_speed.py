@@ -109,7 +109,8 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--compare-precision", action="store_true",
                         help="print aekit's samples/s in float32 and in bfloat16 at each batch size (20,000 images, "
-                             "alternated twice), what the 'auto' rule in aekit/training/precision.py rests on; no table")
+                             "alternated twice): what the 'auto' rule in aekit/training/precision.py rests on. "
+                             "Prints only")
     args = parser.parse_args()
 
     X, _ = datasets.load("mnist", split="train")

@@ -47,7 +47,7 @@ from ..data.input import InputAdapter
 from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_dict
 from ..data.table_files import TableFiles
 from ..training import epochs_for_steps
-from .autoencoder import AutoEncoder
+from .autoencoder import AutoEncoder, mean_over_shown
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 
@@ -290,8 +290,7 @@ class AnomalyDetector(ModelEstimator):
         outputs = []
         for member in self.members_:
             z, sq = self._member_errors(member, x)
-            shown = ~np.isnan(sq) if seen is None else seen
-            outputs.append((z, np.where(shown, sq, 0.0).sum(axis=1) / np.maximum(shown.sum(axis=1), 1)))
+            outputs.append((z, mean_over_shown(sq, ~np.isnan(sq) if seen is None else seen)))
         return outputs
 
     def _fit_code_densities(self, codes: list[np.ndarray]) -> None:

@@ -7,7 +7,6 @@ the model-agnostic ``Trainer``.
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -42,7 +41,7 @@ from ..models import (
 from ..models.activations import ACTIVATIONS
 from ..models.flops import forward_macs, parameter_count
 from ..models.importance import importance_log_likelihood
-from ..models.inference import predict_batches
+from ..models.inference import in_float64, predict_batches
 from ..models.missing_flags import blank_missing
 from ..models.input_norm import channel_moments
 from ..models.parts import resolve
@@ -69,6 +68,12 @@ def _settings_for(registry: Registry, name: str, candidates: dict[str, Any]) -> 
     cls, _ = resolve(registry, name)
     taken = {f.name for f in fields(cls.Config)} if hasattr(cls, "Config") else set()
     return {"name": name, **{k: v for k, v in candidates.items() if k in taken and v is not None}}
+
+
+def mean_over_shown(sq: np.ndarray, shown: np.ndarray) -> np.ndarray:
+    """Each row's mean squared error over its shown cells ``(n,)`` (0 for a row with none): a cell that was
+    missing, and so filled in, says nothing about the row."""
+    return np.where(shown, sq, 0.0).sum(axis=1) / np.maximum(shown.sum(axis=1), 1)
 
 
 @register_format
@@ -577,14 +582,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     def _codes_and_squared_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass.
 
-        ``float64``: run a double-precision copy of the model. A float32 matrix product can round a row's result
-        differently by the number of rows beside it (the CPU library picks its kernel by batch size), so a score
-        that magnifies the code (a Mahalanobis distance) would depend on which rows were scored together."""
+        ``float64``: run the model in double precision (``in_float64``). A float32 matrix product can round a row's
+        result differently by the number of rows beside it (the CPU library picks its kernel by batch size), so a
+        score that magnifies the code (a Mahalanobis distance) would depend on which rows were scored together."""
         x, observed = self._model_input(X)
-        run = self.model_.encode_reconstruct
-        if float64:
-            model64 = copy.deepcopy(self.model_).double()
-            run = lambda xb: model64.encode_reconstruct(xb.double())  # noqa: E731
+        run = in_float64(self.model_, "encode_reconstruct") if float64 else self.model_.encode_reconstruct
         z, x_hat = predict_batches(run, self._shown(x, observed), self.device_)
         sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
         return z, (sq if observed is None else np.where(observed > 0, sq, np.nan))
@@ -604,8 +606,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
         z, sq = self._codes_and_squared_errors(X)
-        seen = ~np.isnan(sq)
-        return z, np.where(seen, sq, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
+        return z, mean_over_shown(sq, ~np.isnan(sq))
 
     def score(self, X: object, y: object = None) -> float:
         """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""

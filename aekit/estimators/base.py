@@ -97,7 +97,8 @@ class ModelEstimator(BaseEstimator):
         """Train ``model`` on the batch source ``data`` with the CPU threads and number format that a step of
         ``batch`` samples of ``sample_shape`` (or like the one-sample tensor given) calls for (``step_arithmetic``);
         uses the estimator's ``learning_rate`` (unless ``settings`` name one), ``verbose`` and ``device_``, sets
-        ``history_``, ``n_iter_`` and ``train_seconds_`` and leaves the model in evaluation mode. ``settings`` are further :class:`TrainConfig` fields."""
+        ``history_``, ``n_iter_`` and ``train_seconds_`` and leaves the model in evaluation mode. ``settings`` are
+        further :class:`TrainConfig` fields."""
         example = sample_shape if isinstance(sample_shape, torch.Tensor) else torch.zeros(1, *sample_shape)
         macs = forward_macs(model, example) * batch
         threads, precision = step_arithmetic("auto", self.device_, macs, parameter_count(model))

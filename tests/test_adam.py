@@ -77,3 +77,43 @@ def test_training_does_not_import_torchs_compiler():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"OMP_NUM_THREADS": "1", "PATH": ""})
     assert out.stdout.strip() == "False"
+
+
+def test_moments_of_weights_that_stop_learning_go_to_zero_not_subnormal():
+    """A weight whose gradient becomes exactly zero (a dead unit) keeps a first moment that decays into subnormal
+    floats and sticks there, slowing every later CPU step; ours zeroes such moments instead (issue 17)."""
+    dead, alive = torch.nn.Parameter(torch.zeros(64)), torch.nn.Parameter(torch.zeros(64))
+    ours = Adam([dead, alive], lr=1e-3)
+    theirs_dead = torch.nn.Parameter(torch.zeros(64))
+    theirs = torch.optim.Adam([theirs_dead], lr=1e-3, fused=True)
+    g = torch.Generator().manual_seed(0)
+    for k in range(1200):
+        grad = torch.randn(64, generator=g) * 1e-3 if k < 20 else torch.zeros(64)
+        dead.grad, alive.grad, theirs_dead.grad = grad, torch.randn(64, generator=g), grad.clone()
+        ours.step()
+        theirs.step()
+    tiny = torch.finfo(torch.float32).tiny
+    subnormal = lambda t: int(((t != 0) & (t.abs() < tiny)).sum())  # noqa: E731
+    assert subnormal(theirs.state[theirs_dead]["exp_avg"]) > 0  # what the flush exists for
+    assert subnormal(ours.exp_avgs[0]) == 0 and subnormal(ours.exp_avg_sqs[0]) == 0
+    assert float(ours.exp_avgs[0].abs().max()) == 0.0
+    torch.testing.assert_close(dead, theirs_dead, rtol=0, atol=1e-7)  # the weight moved as torch's did
+
+
+def test_a_parameter_without_a_gradient_keeps_its_own_step_count():
+    """All parameters share one step counter while each is updated at every step; when one sits a step out the
+    counts part, as torch.optim.Adam's per-parameter steps do."""
+    ours, theirs = _params(), _params()
+    opt, ref = Adam(ours, lr=1e-2), torch.optim.Adam(theirs, lr=1e-2)
+    g = torch.Generator().manual_seed(3)
+    for k in range(6):
+        for p, q in zip(ours, theirs):
+            p.grad = q.grad = None
+            if k % 2 == 0 or p is ours[0]:
+                p.grad = torch.randn(p.shape, generator=g)
+                q.grad = p.grad.clone()
+        opt.step()
+        ref.step()
+    assert [float(s["step"]) for s in opt.state_dict()["state"].values()] == [6.0, 3.0]
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-7)

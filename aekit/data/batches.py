@@ -31,6 +31,8 @@ class Batch:
         return len(self.x)
 
     def to(self, device: torch.device) -> Batch:
+        if all(t is None or t.device == device for t in (self.x, self.observed, self.target)):
+            return self  # the usual case on the CPU: nothing to build per step
         move = lambda t: None if t is None else t.to(device, non_blocking=True)  # noqa: E731
         return Batch(move(self.x), move(self.observed), move(self.target))
 

@@ -53,9 +53,12 @@ class DeterministicBottleneck(nn.Module):
         config = config or self.Config()
         self.linear = nn.Linear(in_dim, latent_dim)
         self.act = make_activation(config.activation) if config.activation else nn.Identity()
+        self.has_activation = bool(config.activation)
 
     def forward(self, h: torch.Tensor) -> Code:
-        z = self.act(self.linear(h))  # (B, K)
+        z = self.linear(h)  # (B, K)
+        if self.has_activation:
+            z = self.act(z)
         return Code(z=z, mean=z)
 
 

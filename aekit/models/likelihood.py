@@ -61,7 +61,7 @@ class GaussianLikelihood(Likelihood):
         if observed is not None:
             return super().batch_nll(params, x, observed)
         # One fused reduction instead of square, sum per row, then mean: ~1.4x faster training steps on CPU.
-        return 0.5 * F.mse_loss(params.flatten(1), x.flatten(1), reduction="sum") / len(x)
+        return F.mse_loss(params.flatten(1), x.flatten(1), reduction="sum") * (0.5 / len(x))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return params
@@ -77,7 +77,7 @@ class BernoulliLikelihood(Likelihood):
     def batch_nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         if observed is not None:
             return super().batch_nll(params, x, observed)
-        return F.binary_cross_entropy_with_logits(params.flatten(1), x.flatten(1), reduction="sum") / len(x)
+        return F.binary_cross_entropy_with_logits(params.flatten(1), x.flatten(1), reduction="sum") * (1.0 / len(x))
 
     def mean(self, params: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(params)

@@ -36,11 +36,12 @@ MOMENT_FLOOR = 1e-30
 
 
 @functools.lru_cache(maxsize=8)
-def _flush_interval(betas: tuple[float, float]) -> int:
-    """Steps between flushes: half the steps the faster-decaying moment needs to fall from ``MOMENT_FLOOR`` to
-    the smallest normal float, so no entry can become subnormal between two flushes by decay alone."""
-    fastest = min(max(min(betas), 1e-3), 0.999999)
-    steps = math.log(torch.finfo(torch.float32).tiny / MOMENT_FLOOR) / math.log(fastest)
+def _flush_interval(beta: float) -> int:
+    """Steps between flushes of a moment that decays by ``beta`` per step: half the steps it needs to fall from
+    ``MOMENT_FLOOR`` to the smallest normal float, so no entry becomes subnormal between two flushes by decay
+    alone (86 steps for the first moment at beta1 = 0.9, 9,200 for the second at beta2 = 0.999)."""
+    beta = min(max(beta, 1e-3), 0.999999)
+    steps = math.log(torch.finfo(torch.float32).tiny / MOMENT_FLOOR) / math.log(beta)
     return max(1, int(steps // 2))
 
 
@@ -110,9 +111,13 @@ class Adam:
                         fused=True if self.fused else None, amsgrad=False, beta1=beta1, beta2=beta2, lr=group["lr"],
                         weight_decay=group["weight_decay"], eps=group["eps"], maximize=False)
         self.updates += 1
-        if self.flushes_moments and self.updates % _flush_interval(group["betas"]) == 0:
-            for moment in (*self.exp_avgs, *self.exp_avg_sqs):
-                moment.masked_fill_(moment.abs() < MOMENT_FLOOR, 0.0)
+        if self.flushes_moments:
+            if self.updates % _flush_interval(beta1) == 0:
+                for moment in self.exp_avgs:
+                    moment.masked_fill_(moment.abs() < MOMENT_FLOOR, 0.0)
+            if self.updates % _flush_interval(beta2) == 0:
+                for moment in self.exp_avg_sqs:  # never negative
+                    moment.masked_fill_(moment < MOMENT_FLOOR, 0.0)
 
     def state_dict(self) -> dict[str, Any]:
         """``torch.optim.Adam``'s layout: per-parameter ``step``, ``exp_avg``, ``exp_avg_sq`` and one group."""

@@ -21,12 +21,10 @@ import sys
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import ClusterMixin, _fit_context
-from sklearn.mixture import GaussianMixture
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -37,6 +35,9 @@ from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder
 from .base import ModelEstimator, register_format, tensor
 from .presets import KINDS
+
+if TYPE_CHECKING:  # imported where used: ~65 ms that every ``aekit`` command would otherwise pay at start-up
+    from sklearn.mixture import GaussianMixture
 
 # New rows take the majority cluster of this many nearest training rows (in the standardised code space).
 PREDICT_NEIGHBORS = 15
@@ -219,7 +220,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
             codes = self.autoencoder_.transform(X)
             self.scaler_ = StandardScaler().fit(codes)
             points = self.scaler_.transform(codes)
-        self.neighbors_ = KNeighborsClassifier(n_neighbors=min(PREDICT_NEIGHBORS, len(points))).fit(points, self.labels_)
+        self.neighbors_ = _neighbour_vote(points, self.labels_)
         self.n_iter_ = self.autoencoder_.n_iter_
         return self
 
@@ -231,6 +232,8 @@ class Clusterer(ClusterMixin, ModelEstimator):
         floor (on standardised points, from scikit-learn's 1e-6 up to 1) fits a mixture anyway; if even that
         fails, the error says what the user can change.
         """
+        from sklearn.mixture import GaussianMixture
+
         reg_covar = 1e-6
         for _ in range(4):
             try:
@@ -302,7 +305,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
         self.scaler_.mean_, self.scaler_.scale_ = tensors["scale_mean"].numpy(), tensors["scale_std"].numpy()
         self.scaler_.var_ = self.scaler_.scale_**2
         self.scaler_.n_features_in_ = codes.shape[1]
-        self.neighbors_ = KNeighborsClassifier(n_neighbors=min(PREDICT_NEIGHBORS, len(codes))).fit(codes, self.labels_)
+        self.neighbors_ = _neighbour_vote(codes, self.labels_)
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:
@@ -319,3 +322,10 @@ class Clusterer(ClusterMixin, ModelEstimator):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _neighbour_vote(points: np.ndarray, labels: np.ndarray) -> Any:
+    """The k-nearest-neighbour classifier that assigns new rows to the training rows' clusters."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(n_neighbors=min(PREDICT_NEIGHBORS, len(points))).fit(points, labels)

@@ -94,13 +94,13 @@ def _mixture_failing_below(floor):
 
 
 def test_collapsed_codes_raise_the_covariance_floor_instead_of_failing(monkeypatch):
-    import aekit.estimators.cluster as cluster_module
+    import sklearn.mixture  # the Clusterer imports GaussianMixture from here when it fits
 
     X = np.random.default_rng(0).normal(size=(60, 6)).astype(np.float32)
-    monkeypatch.setattr(cluster_module, "GaussianMixture", _mixture_failing_below(1e-3))
+    monkeypatch.setattr(sklearn.mixture, "GaussianMixture", _mixture_failing_below(1e-3))
     c = Clusterer(3, manifold=None, max_iter=2, refine_epochs=0, random_state=0).fit(X)
     assert c.mixture_.reg_covar == pytest.approx(1e-2) and c.labels_.shape == (60,)
-    monkeypatch.setattr(cluster_module, "GaussianMixture", _mixture_failing_below(10.0))
+    monkeypatch.setattr(sklearn.mixture, "GaussianMixture", _mixture_failing_below(10.0))
     with pytest.raises(ValueError, match="collapse onto too few distinct points") as info:
         Clusterer(3, manifold=None, max_iter=2, refine_epochs=0, random_state=0).fit(X)
     assert "reg_covar" not in str(info.value)  # scikit-learn's advice names a setting the user cannot reach

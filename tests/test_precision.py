@@ -33,7 +33,7 @@ def test_small_work_trains_in_float32_unless_asked():
     assert forced.fit(np.random.default_rng(0).random((50, 6))).budget_["precision"] == "bfloat16"
 
 
-def test_a_dense_model_at_batch_32_trains_in_float32_and_at_batch_256_in_bfloat16():
+def test_a_dense_model_at_batch_64_trains_in_float32_and_at_batch_256_in_bfloat16():
     # Autocast casts every weight once per step; a dense layer uses each weight once per row, so below
     # MIN_WEIGHT_REUSE rows the casts cost what bfloat16 saves (precision.py has the timings).
     cpu = torch.device("cpu")
@@ -44,8 +44,8 @@ def test_a_dense_model_at_batch_32_trains_in_float32_and_at_batch_256_in_bfloat1
     assert training_dtype("bfloat16", cpu, weights, weights) == torch.bfloat16  # asked for: kept
     X = np.random.default_rng(0).random((256, 784), dtype=np.float32)
     budgets = {batch: AutoEncoder(kind="basic", hidden_dims=(256,), latent_dim=32, batch_size=batch, max_iter=1,
-                                  random_state=0).fit(X).budget_ for batch in (32, 256)}
-    assert budgets[32]["precision"] == "float32"
+                                  random_state=0).fit(X).budget_ for batch in (32, 64, 256)}
+    assert budgets[32]["precision"] == budgets[64]["precision"] == "float32"
     assert budgets[256]["precision"] == str(big).removeprefix("torch.")
 
 

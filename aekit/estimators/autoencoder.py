@@ -147,8 +147,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     precision : {"auto", "float32", "bfloat16"}, default="auto"
         Number format of the training step's encoder and decoder arithmetic (weights, code and loss stay
         float32). ``"auto"``: bfloat16 on CPUs with native bfloat16 instructions for models big enough to gain
-        (over 10^7 multiply-adds per batch, each weight used at least 48 times per batch: a dense model at batch
-        64 or more, any conv model; ``training/precision.py`` has the timings), float32 elsewhere. Prediction
+        (over 10^7 multiply-adds per batch, each weight used at least 112 times per batch: a dense model at batch
+        128 or more, any conv model; ``training/precision.py`` has the timings), float32 elsewhere. Prediction
         always runs in float32.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available.

@@ -1,6 +1,6 @@
-"""The learned codec writes real files: a compact header and an ANS stream that decodes to the same images in any
-process; more weight on quality buys bytes for PSNR; files from another codec, damaged or truncated files are
-refused with a message, never decoded into a wrong image."""
+"""The learned codec writes real files: a compact header and a range-coded stream that decodes to the same images in
+any process; more weight on quality buys bytes for PSNR; files from another codec, damaged or truncated files and
+codecs of a retired format are refused with a message, never decoded into a wrong image."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ from aekit.cli import main
 from aekit.metrics import psnr
 
 
+SMALL = {"latent_dim": 16, "channels": 16, "spatial_channels": 4, "learning_rate": 3e-3}
+
+
 @pytest.fixture(scope="module")
 def digits8():
     from aekit import datasets
@@ -26,33 +29,44 @@ def digits8():
 
 @pytest.fixture(scope="module")
 def codec(digits8):
-    return Codec(lmbda=300, latent_dim=16, hidden_dims=(8, 16), dense=64, max_iter=8, random_state=0).fit(digits8)
+    return Codec(**SMALL, lmbda=3000, max_iter=20, random_state=0).fit(digits8)
 
 
 def test_files_round_trip_and_both_layouts_decode_alike(codec, digits8):
     images = digits8[:50]
     files = codec.compress_each(images)
     many = codec.compress(images)
-    assert all(f[0] == 0xA1 and f[1:3] == codec.codec_id_[:2] for f in files)
-    assert many[:4] == b"AEKC" and many[5:13] == codec.codec_id_[:8]
+    assert all(f[0] == 0xA2 for f in files)
+    assert many[:5] == b"AEKC\x02" and many[5:13] == codec.codec_id_[:8]
     one_by_one, together = codec.decompress(files), codec.decompress(many)
     np.testing.assert_array_equal(one_by_one, together)
     assert together.shape == images.shape and together.dtype == np.uint8
     np.testing.assert_array_equal(codec.images_from_symbols(codec.symbols(images)), together)
     assert psnr(images, together).mean() > 15  # a code of each digit: the mean digit scores about 11 dB
-    # the header is 5 bytes; the stream is what the prior says the code costs, within 32-bit word rounding
-    predicted_bits = np.mean([len(f) - 5 for f in files]) * 8
+    # the header is 3 bytes; the stream is what the priors say the code costs, within the coder's word rounding
+    stream_bits = np.array([len(f) - 3 for f in files]) * 8
+    assert np.mean(stream_bits) < np.mean([len(f) for f in codec.compress_each(images)]) * 8
+    model_bits = _model_bits(codec, images)
+    assert np.all(stream_bits >= model_bits - 8) and np.all(stream_bits <= model_bits + 40), (stream_bits, model_bits)
+
+
+def _model_bits(codec, images):
+    """Bits per image that the codec's priors assign to its symbols (what the coder should spend)."""
     import torch
 
+    from aekit.models.hyperprior import SCALE_TABLE, gaussian_bits
+
+    sym = codec.symbols(images)
+    scales = SCALE_TABLE[codec.model_.prior(torch.from_numpy(sym.global_).float())[1]].flatten(1)
     with torch.no_grad():
-        sym = torch.from_numpy(codec.symbols(images).astype(np.float32))
-        model_bits = codec.model_.bottleneck.bits(sym).mean().item()
-    assert model_bits - 8 <= predicted_bits <= model_bits + 64
+        g = codec.model_.global_code.bits(torch.from_numpy(sym.global_).float())
+        s = gaussian_bits(torch.from_numpy(sym.spatial).double(), scales).sum(1)
+    return (g.double() + s).numpy()
 
 
-def test_more_weight_on_quality_buys_bytes_for_psnr(digits8):
-    coarse = Codec(lmbda=3, latent_dim=16, hidden_dims=(8, 16), dense=64, max_iter=8, random_state=0).fit(digits8)
-    fine = Codec(lmbda=3000, latent_dim=16, hidden_dims=(8, 16), dense=64, max_iter=8, random_state=0).fit(digits8)
+def test_more_weight_on_quality_buys_bytes_for_psnr(codec, digits8):
+    coarse = Codec(**{**codec.get_params(), "lmbda": codec.lmbda / 100}).fit(digits8)
+    fine = codec
     images = digits8[:200]
     sizes = [np.mean([len(f) for f in c.compress_each(images)]) for c in (coarse, fine)]
     quality = [psnr(images, c.decompress(c.compress(images))).mean() for c in (coarse, fine)]
@@ -60,15 +74,20 @@ def test_more_weight_on_quality_buys_bytes_for_psnr(digits8):
 
 
 def test_foreign_damaged_and_truncated_files_are_refused(codec, digits8):
-    other = Codec(lmbda=300, latent_dim=16, hidden_dims=(8, 16), dense=64, max_iter=1, random_state=1).fit(digits8)
+    other = Codec(**SMALL, lmbda=3000, max_iter=1, random_state=1).fit(digits8)
     one, many = codec.compress_each(digits8[:1])[0], codec.compress(digits8[:10])
-    with pytest.raises(ValueError, match="written by another codec"):
+    with pytest.raises(ValueError, match="does not match this codec: it was written by another codec"):
         other.decompress(one)
     with pytest.raises(ValueError, match="written by another codec"):
         other.decompress(many)
-    for broken in (one[:-1], one[:-4], many[:-4], many[:15]):
+    for broken in (one[:-1], one[:-4], one[:3], many[:-4], many[:15]):
         with pytest.raises(ValueError, match="damaged or truncated|header is incomplete"):
             codec.decompress(broken)
+    for i in range(1, len(one)):  # any flipped bit of a one-image file is refused
+        flip = bytearray(one)
+        flip[i] ^= 0x04
+        with pytest.raises(ValueError, match="damaged or truncated"):
+            codec.decompress(bytes(flip))
     flipped = bytearray(many)
     flipped[-3] ^= 0x10
     with pytest.raises(ValueError, match="damaged or truncated"):

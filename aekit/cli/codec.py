@@ -30,9 +30,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                             "dataset such as mnist) and write CODEC_DIR with report.html (bytes and PSNR per image).")
     train.add_argument("data", metavar="DATA")
     train.add_argument("--out", required=True, metavar="CODEC_DIR")
-    train.add_argument("--lmbda", type=float, default=100.0,
-                       help="quality against size: larger is sharper and bigger (default: 100)")
-    train.add_argument("--latent-dim", type=int, default=64, metavar="K", help="code dimensions (default: 64)")
+    train.add_argument("--lmbda", type=float, default=Codec().lmbda,
+                       help=f"quality against size: larger is sharper and bigger (default: {Codec().lmbda:g})")
+    train.add_argument("--latent-dim", type=int, default=Codec().latent_dim, metavar="K",
+                       help=f"values of the global code (default: {Codec().latent_dim})")
     train.add_argument("--epochs", type=int, default=None, metavar="N", help="(default: adapts to the data)")
     add_fit_options(train, "a codec already in CODEC_DIR")
     codec.set_defaults(run=run_train)

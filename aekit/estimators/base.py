@@ -50,8 +50,9 @@ FORMATS: Registry[type] = Registry("model directory format")
 
 
 def register_format(cls: type) -> type:
-    """Class decorator: ``cls.FORMAT`` (and its ``OLDER_FORMATS`` and ``LEGACY_FORMATS``) open with ``cls.load``."""
-    for fmt in (cls.FORMAT, *cls.OLDER_FORMATS, *cls.LEGACY_FORMATS):
+    """Class decorator: ``cls.FORMAT`` (and its ``OLDER_FORMATS``, ``LEGACY_FORMATS`` and ``RETIRED_FORMATS``) open
+    with ``cls.load``."""
+    for fmt in (cls.FORMAT, *cls.OLDER_FORMATS, *cls.LEGACY_FORMATS, *cls.RETIRED_FORMATS):
         FORMATS.register(fmt)(cls)
     return cls
 
@@ -66,6 +67,9 @@ class ModelEstimator(BaseEstimator):
     OLDER_FORMATS: ClassVar[tuple[str, ...]] = ()
     #: Formats converted on load by :mod:`.legacy`.
     LEGACY_FORMATS: ClassVar[tuple[str, ...]] = ()
+    #: Earlier formats this aekit can no longer read (the model changed shape); ``aekit info`` still describes
+    #: them, and loading one says what to do instead: ``{format: advice}``.
+    RETIRED_FORMATS: ClassVar[dict[str, str]] = {}
 
     # ------------------------------------------------------------------------------------ input bookkeeping
     def _fit_input(self, X: object) -> InputAdapter:
@@ -161,6 +165,9 @@ class ModelEstimator(BaseEstimator):
     def load(cls, path: str | os.PathLike, device: str = "auto") -> ModelEstimator:
         """Load a directory written by :meth:`save` (or by an older aekit: converted on the fly)."""
         fmt = read_config(path)["format"]
+        if fmt in cls.RETIRED_FORMATS:
+            raise ValueError(f"{path} holds a {cls.__name__} of format {fmt}, which this aekit no longer reads "
+                             f"(it reads {cls.FORMAT}): {cls.RETIRED_FORMATS[fmt]}")
         if fmt in cls.LEGACY_FORMATS:
             from .legacy import load_legacy
 

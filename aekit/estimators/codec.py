@@ -1,15 +1,16 @@
 """``Codec``: a learned lossy image codec for one domain (digits, scans, sensor frames, product photos).
 
-Why this shape: a convolutional autoencoder whose code is quantised to integers and entropy-coded is a codec
-(Ballé et al., 2017/2018). Its bottleneck (``models/quantised.py``) learns a prior for every code dimension and
-reports the bits the code costs; training minimises ``bits + lmbda x squared error`` (per image, pixels in
+Why this shape: an autoencoder whose code is quantised to integers and entropy-coded is a codec (Ballé et al.,
+2017/2018). Its model (``models/hyperprior.py``) has two codes: a small global one that carries the gist of the
+image, and a spatial one for the local detail, whose prior the global code predicts, so the file pays only for
+what the global code could not foresee. Training minimises ``bits + lmbda x squared error`` (per image, pixels in
 [0, 1]), so ``lmbda`` trades size against quality: larger is sharper and bigger. Images of the domain it was
 trained on need far fewer bytes than a general codec, because the decoder already knows what such images look
 like; other images it serves badly, like any learned codec.
 
-The files are real: ``aekit.io.bitstream`` writes a 5-byte header and an ANS stream (constriction) for one image,
-or a shared header for many; the codec's id (a hash of its weights and architecture) is in every file, so a file
-is never decoded by the wrong codec, and a checksum refuses damaged or truncated files.
+The files are real: ``aekit.io.bitstream`` writes a 3-byte header and a range-coded stream (constriction) for one
+image, or a shared header for many. Every file carries a check value over the codec's id and the decoded symbols,
+so a file is never decoded into a wrong image by the wrong codec, nor from a damaged or truncated stream.
 """
 
 from __future__ import annotations
@@ -30,13 +31,12 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip, next_pow2
 from ..data.batches import TensorBatches
 from ..data.images import unit_pixels
-from ..io.bitstream import pack_many, pack_one, unpack
-from ..models import AutoEncoderModel, ModelConfig
+from ..io import bitstream
+from ..models.hyperprior import SCALE_TABLE, HyperpriorCodecModel, HyperpriorConfig
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
 from ..training import epochs_for_steps, resolve_device
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
-from .presets import ENCODER_SETTINGS
 
 #: Gradient steps a default run aims for (epochs 5 to 200).
 TARGET_STEPS = 8000
@@ -59,16 +59,15 @@ class Codec(ModelEstimator):
 
     Parameters
     ----------
-    lmbda : float, default=100.0
+    lmbda : float, default=1000.0
         Weight of the squared error (summed over an image's pixels in [0, 1]) against the bits: larger gives
-        sharper, bigger files. On MNIST digits 100 gives 26 dB PSNR in 35 bytes and 1,000 gives 27.5 dB in 51
-        (BENCHMARKS.md, compression).
+        sharper, bigger files (BENCHMARKS.md, compression, has the curve on MNIST).
     latent_dim : int, default=64
-        Code dimensions (upper bound: the prior learns to spend no bits on the ones it does not need).
-    hidden_dims : tuple of int, default=(32, 64)
-        Channels of the stride-2 convolution stages.
-    dense : int, default=256
-        Units of the dense layer between the last feature map and the code.
+        Values of the global code (an upper bound: its prior learns to spend no bits on those it does not need).
+    spatial_channels : int, default=8
+        Channels of the spatial code, which has a quarter of the image's height and width.
+    channels : int, default=64
+        Width of the convolutions.
     max_iter, batch_size : int, optional
         ``None`` sizes them to the data (about 8,000 steps in batches of 32 to 256).
     learning_rate : float, default=1e-3
@@ -78,32 +77,34 @@ class Codec(ModelEstimator):
 
     Attributes
     ----------
-    model_ : AutoEncoderModel
+    model_ : HyperpriorCodecModel
     image_shape_ : tuple
         ``(c, h, w)`` of the images it codes.
     codec_id_ : bytes
-        SHA-256 of its architecture and weights; its first bytes are in every file it writes.
+        SHA-256 of its architecture and weights; every file's check value covers it.
     history_ : list of dict
     """
 
-    FORMAT = "aekit.codec/1"
+    FORMAT = "aekit.codec/2"
+    RETIRED_FORMATS = {"aekit.codec/1": "it has a global code only, which this codec's model replaced; train the "
+                                        "codec again with 'aekit codec train'"}
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="neither")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": ["array-like"],
-        "dense": [Interval(Integral, 0, None, closed="left")],
+        "spatial_channels": [Interval(Integral, 1, None, closed="left")],
+        "channels": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, *, lmbda: float = 100.0, latent_dim: int = 64, hidden_dims: tuple[int, ...] = (32, 64),
-                 dense: int = 256, max_iter: int | None = None, batch_size: int | None = None,
-                 learning_rate: float = 1e-3, device: str = "auto",
-                 random_state: int | np.random.RandomState | None = None, verbose: int = 0) -> None:
+    def __init__(self, *, lmbda: float = 1000.0, latent_dim: int = 64, spatial_channels: int = 8, channels: int = 64,
+                 max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
+                 device: str = "auto", random_state: int | np.random.RandomState | None = None,
+                 verbose: int = 0) -> None:
         self.lmbda = lmbda
         self.latent_dim = latent_dim
-        self.hidden_dims = hidden_dims
-        self.dense = dense
+        self.spatial_channels = spatial_channels
+        self.channels = channels
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -121,19 +122,15 @@ class Codec(ModelEstimator):
         self.image_shape_ = tuple(int(s) for s in x.shape[1:])
         self.n_features_in_ = int(np.prod(self.image_shape_))
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
-        self.config_ = ModelConfig(
-            input_shape=self.image_shape_, latent_dim=self.latent_dim,
-            encoder={"name": "conv", "hidden": [int(h) for h in self.hidden_dims], "dense": int(self.dense),
-                     **ENCODER_SETTINGS["conv"]},
-            # total = 0.5 x squared error + rate_weight x bits, i.e. (bits + lmbda x squared error) x rate_weight
-            bottleneck={"name": "quantised", "rate_weight": 0.5 / float(self.lmbda)},
-            likelihood={"name": "mse"},
-            input_norm={**channel_moments(x), "low": 0.0, "high": 1.0},
-        )
+        moments = channel_moments(x)
+        self.config_ = HyperpriorConfig(
+            input_shape=self.image_shape_, channels=int(self.channels), spatial_channels=int(self.spatial_channels),
+            global_dim=int(self.latent_dim), mean=list(moments["mean"]), std=list(moments["std"]),
+            lmbda=float(self.lmbda))
         self.device_ = resolve_device(self.device)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.model_ = AutoEncoderModel(self.config_)
+            self.model_ = HyperpriorCodecModel(self.config_)
         batch = self.batch_size or clip(next_pow2(len(x) / 256), 32, 256)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
         self._train(self.model_, TensorBatches.from_numpy(x), sample_shape=self.image_shape_, epochs=epochs,
@@ -147,23 +144,28 @@ class Codec(ModelEstimator):
             digest.update(name.encode())
             digest.update(value.detach().cpu().contiguous().numpy().tobytes())
         self.codec_id_ = digest.digest()
-        self.scales_ = self.model_.bottleneck.scales().detach().cpu().double().numpy()
+        self.scales_ = self.model_.global_code.scales().detach().cpu().double().numpy()
 
     # ---------------------------------------------------------------------------------------- coding
-    def symbols(self, X: object) -> np.ndarray:
-        """The integer code ``(n, latent_dim)`` of images: what the files hold."""
+    def symbols(self, X: object) -> bitstream.Symbols:
+        """The integer code of images (global and spatial symbols): what the files hold."""
         check_is_fitted(self)
-        m = self.model_.eval()
-        code = predict_batches(lambda xb: m.bottleneck.symbols(m.encoder_features(xb)), self._checked(X),
-                               self.device_, batch_size=CODING_BATCH)
-        return code.astype(np.int32)
+        g, s = predict_batches(self.model_.eval().symbols, self._checked(X), self.device_, batch_size=CODING_BATCH)
+        return bitstream.Symbols(g.astype(np.int32), s.astype(np.int32))
 
-    def images_from_symbols(self, symbols: np.ndarray) -> np.ndarray:
+    def _spatial_scales(self, global_symbols: np.ndarray) -> np.ndarray:
+        """The coder's scale for every spatial symbol ``(n, M)``, predicted from the global symbols."""
+        index = predict_batches(lambda g: self.model_.prior(g)[1].flatten(1), global_symbols.astype(np.float32),
+                                self.device_, batch_size=CODING_BATCH)
+        return SCALE_TABLE.numpy()[index.astype(np.int64)]
+
+    def images_from_symbols(self, symbols: bitstream.Symbols) -> np.ndarray:
         """Decoded uint8 images ``(n, c, h, w)`` (``(n, h, w)`` for one channel) from integer codes."""
         check_is_fitted(self)
-        m = self.model_.eval()
-        decoded = predict_batches(lambda s: m.decode(m.bottleneck.dequantise(s)),
-                                  np.asarray(symbols, dtype=np.float32), self.device_, batch_size=CODING_BATCH)
+        decoded = predict_batches(lambda gs: self.model_.eval().decode(*gs.split([self.latent_dim, gs.shape[1] -
+                                                                                  self.latent_dim], dim=1)),
+                                  np.concatenate([symbols.global_, symbols.spatial], 1).astype(np.float32),
+                                  self.device_, batch_size=CODING_BATCH)
         images = np.clip(np.rint(decoded * 255.0), 0, 255).astype(np.uint8)
         return images[:, 0] if images.shape[1] == 1 else images
 
@@ -176,21 +178,33 @@ class Codec(ModelEstimator):
 
     def compress(self, X: object) -> bytes:
         """All images in one many-image file (a shared header: the cheapest per image)."""
-        return pack_many(self.symbols(X), self.scales_, self.codec_id_)
+        sym = self.symbols(X)
+        stream = bitstream.encode(sym, self.scales_, self._spatial_scales(sym.global_))
+        return bitstream.pack_many(stream, sym, self.codec_id_)
 
     def compress_each(self, X: object) -> list[bytes]:
-        """One self-contained one-image file per image (5 header bytes each)."""
-        return [pack_one(s, self.scales_, self.codec_id_) for s in self.symbols(X)]
+        """One self-contained one-image file per image (3 header bytes each)."""
+        sym = self.symbols(X)
+        spatial_scales = self._spatial_scales(sym.global_)
+        files = []
+        for i in range(len(sym)):
+            one = bitstream.Symbols(sym.global_[i : i + 1], sym.spatial[i : i + 1])
+            stream = bitstream.encode(one, self.scales_, spatial_scales[i : i + 1])
+            files.append(bitstream.pack_one(stream, one, self.codec_id_))
+        return files
 
     def decompress(self, data: bytes | list[bytes], *, name: str = "the file") -> np.ndarray:
         """uint8 images from a many-image file, or from a list of one-image files (their images in order)."""
         check_is_fitted(self)
-        if isinstance(data, (bytes, bytearray, memoryview)):
-            symbols = unpack(bytes(data), self.scales_, self.codec_id_, name=name)
-        else:
-            symbols = np.concatenate([unpack(d, self.scales_, self.codec_id_, name=f"{name} {i}")
-                                      for i, d in enumerate(data)])
-        return self.images_from_symbols(symbols)
+        single = isinstance(data, (bytes, bytearray, memoryview))
+        files = [bytes(data)] if single else [bytes(d) for d in data]
+        names = [name] if single else [f"{name} {i}" for i in range(len(files))]
+        parsed = [bitstream.parse(d, self.codec_id_, name=n) for d, n in zip(files, names)]
+        decoded = bitstream.decode([p.stream for p in parsed], [p.n for p in parsed], self.scales_,
+                                   self.model_.spatial_size, self._spatial_scales, names)
+        checked = [bitstream.verified(p, s, name=n) for p, s, n in zip(parsed, decoded, names)]
+        return self.images_from_symbols(bitstream.Symbols(np.concatenate([s.global_ for s in checked]),
+                                                          np.concatenate([s.spatial for s in checked])))
 
     # -------------------------------------------------------------------------------------- persist
     def _state(self) -> dict[str, Any]:
@@ -200,8 +214,8 @@ class Codec(ModelEstimator):
 
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted = saved["config"]["fitted"]
-        self.config_ = ModelConfig.from_dict(fitted["model"])
-        self.model_ = self._placed(AutoEncoderModel(self.config_), saved["state_dict"], device)
+        self.config_ = HyperpriorConfig.from_dict(fitted["model"])
+        self.model_ = self._placed(HyperpriorCodecModel(self.config_), saved["state_dict"], device)
         self.image_shape_ = tuple(fitted["image_shape"])
         self.n_iter_, self.history_ = fitted["n_iter"], saved["history"]
         self._set_identity()

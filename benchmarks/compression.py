@@ -3,12 +3,14 @@
 aekit's codec is trained on the 60,000 MNIST training images at several ``lmbda`` (quality against size); every
 codec then compresses the first 1,000 test images, each to its own file (every byte counted: header included,
 codec weights not), and also all of them into one file (aekit's many-image layout). Classical codecs are Pillow's
-JPEG, WebP and AVIF at a range of qualities, in grey ("L") mode, and PNG (lossless) as a reference. Distortion:
-PSNR (per image, then averaged) and SSIM (scikit-image). Rates at a given PSNR are interpolated on each codec's
-curve (linearly in log bytes between the two settings around it). Speed: aekit's compress + decompress of the
-1,000 images, one file each, in images per second. Same run, same images, same machine.
+JPEG, WebP and AVIF at a range of qualities, in grey ("L") mode, and PNG (lossless) as a reference. The learned
+peer, with ``--compressai-python``: CompressAI's factorized-prior model (benchmarks/compressai_peer.py, in its own
+environment) trained on the same images for aekit's mean training seconds per codec. Distortion: PSNR (per image,
+then averaged) and SSIM (scikit-image). Rates at a given PSNR are interpolated on each codec's curve (linearly in
+log bytes between the two settings around it). Speed: aekit's compress + decompress of the 1,000 images, one file
+each, in images per second. Same run, same images, same machine.
 
-    python benchmarks/compression.py                # writes BENCHMARKS.md and benchmarks/compression_rd.png
+    python benchmarks/compression.py --compressai-python /path/to/venv/bin/python   # writes BENCHMARKS.md + plot
     python benchmarks/compression.py --lmbdas 30,300 --epochs 2 --no-write
 """
 
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -67,8 +71,12 @@ def bytes_at(points: list[tuple[float, float]], target: float) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lmbdas", default="10,30,100,300,1000,3000", help="aekit codecs to train")
-    parser.add_argument("--epochs", type=int, default=12, help="training epochs per aekit codec")
+    parser.add_argument("--lmbdas", default="100,300,1000,3000", help="aekit codecs to train")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs per aekit codec (default: the "
+                        "codec's own, sized to the data)")
+    parser.add_argument("--compressai-python", default=None, metavar="PYTHON",
+                        help="a Python with compressai installed: adds CompressAI's factorized-prior model")
+    parser.add_argument("--compressai-lmbdas", default="0.0035,0.0130,0.0483", help="its lambdas (CompressAI's scale)")
     parser.add_argument("--images", type=int, default=1000, help="test images compressed")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -101,19 +109,41 @@ def main() -> None:
         size, many = float(np.mean([len(f) for f in files])), len(codec.compress(test)) / len(test)
         p = float(psnr(test, decoded).mean())
         curves["aekit"].append((p, size))
-        rows.append(["aekit codec", f"lmbda {lm:g}", f"{size:.1f}", f"{many:.1f}", f"{p:.2f}",
+        rows.append(["aekit codec", f"lmbda {lm:g}, {codec.n_iter_} epochs", f"{size:.1f}", f"{many:.1f}", f"{p:.2f}",
                      f"{ssim(test, decoded):.3f}"])
         weights.append(sum(v.numel() * v.element_size() for v in codec.model_.state_dict().values()))
         print(f"aekit lmbda {lm:g}: {size:.1f} B, {p:.2f} dB, {codec.train_seconds_:.0f} s", flush=True)
+
+    peer_note = "CompressAI's factorized-prior model was not run (no --compressai-python)."
+    if args.compressai_python:
+        curves["CompressAI"] = []
+        budget = float(np.mean(seconds))
+        with tempfile.TemporaryDirectory() as tmp:
+            np.save(f"{tmp}/train.npy", train)
+            np.save(f"{tmp}/test.npy", test)
+            for lm in args.compressai_lmbdas.split(","):
+                subprocess.run([args.compressai_python, str(ROOT / "benchmarks" / "compressai_peer.py"), "--train",
+                                f"{tmp}/train.npy", "--test", f"{tmp}/test.npy", "--lmbda", lm, "--seconds",
+                                f"{budget:.0f}", "--out", f"{tmp}/peer.npz"], check=True)
+                peer = np.load(f"{tmp}/peer.npz")
+                size, decoded = float(peer["sizes"].mean()), peer["decoded"]
+                p = float(psnr(test, decoded).mean())
+                curves["CompressAI"].append((p, size))
+                rows.append(["CompressAI factorized prior", f"lambda {lm}, {int(peer['steps'])} steps",
+                             f"{size:.1f}", "-", f"{p:.2f}", f"{ssim(test, decoded):.3f}"])
+                print(f"CompressAI lambda {lm}: {size:.1f} B, {p:.2f} dB", flush=True)
+        peer_note = (f"CompressAI's factorized-prior model (N=128, M=192, one grey channel) trained {budget:.0f} s per "
+                     "lambda, aekit's mean training time per codec; its sizes are its byte strings alone (no header).")
 
     jpeg75 = float(dict((q, p) for q, (p, _) in zip(QUALITIES["JPEG"], curves["JPEG"]))[75])
     summary = []
     for target, label in ((28.0, "28 dB"), (jpeg75, f"{jpeg75:.2f} dB (JPEG quality 75)")):
         at = {name: bytes_at(points, target) for name, points in curves.items()}
-        classical_best = min((v, k) for k, v in at.items() if k != "aekit" and v is not None)
+        classical_best = min((v, k) for k, v in at.items() if k in QUALITIES and v is not None)
         ours = at["aekit"]
         ratio = f"**{ours / classical_best[0]:.2f}x**" if ours else "not reached"
-        summary.append([label, *(f"{at[k]:.1f}" if at[k] else "-" for k in ("JPEG", "WebP", "AVIF", "aekit")),
+        summary.append([label, *(f"{at[k]:.1f}" if at.get(k) else "-" for k in ("JPEG", "WebP", "AVIF", "CompressAI",
+                                                                                 "aekit")),
                         f"{classical_best[1]}", ratio])
 
     import matplotlib
@@ -141,14 +171,14 @@ def main() -> None:
     lines = section_header("Compression: a learned codec on MNIST against JPEG, WebP and AVIF") + [
         "",
         f"{len(test)} MNIST test images, one file each (bytes include every header; aekit's codec weights, "
-        f"{np.mean(weights) / 1e6:.2f} MB, are not counted). aekit codecs trained on the 60,000 training images, "
-        f"{args.epochs} epochs each ({np.mean(seconds):.0f} s per codec here). Compress + decompress speed, one "
-        f"file per image: {np.mean(speeds):,.0f} images/s (bar: 2,000).",
+        f"{np.mean(weights) / 1e6:.2f} MB, are not counted). aekit codecs trained on the 60,000 training images "
+        f"({np.mean(seconds):.0f} s per codec here). Compress + decompress speed, one file per image: "
+        f"{np.mean(speeds):,.0f} images/s (bar: 2,000). {peer_note}",
         "",
         "Bytes per image at a given PSNR (interpolated on each curve):",
         "",
-        markdown_table(["PSNR", "JPEG", "WebP", "AVIF", "aekit", "best classical", "aekit / best classical"],
-                       summary),
+        markdown_table(["PSNR", "JPEG", "WebP", "AVIF", "CompressAI", "aekit", "best classical",
+                        "aekit / best classical"], summary),
         "",
         "Bars: at most 0.25x the best classical codec's bytes at 28 dB, at most 0.5x at JPEG quality 75's PSNR.",
         "",

@@ -4,6 +4,7 @@ codecs of a retired format are refused with a message, never decoded into a wron
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -135,3 +136,77 @@ def test_cli_trains_compresses_and_decompresses(tmp_path, digits8, capsys):
     capsys.readouterr()
     assert main(["decompress", str(run), str(tmp_path / "junk.aek"), "--out", str(tmp_path / "x")]) == 2
     assert "not an aekit compressed file" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+# ------------------------------------------------------------------------------------------ the two-level model
+def _tiny_model(shape=(1, 12, 10)):
+    import torch
+
+    from aekit.models.hyperprior import HyperpriorCodecModel, HyperpriorConfig
+
+    torch.manual_seed(0)
+    return HyperpriorCodecModel(HyperpriorConfig(input_shape=shape, channels=8, spatial_channels=2, global_dim=4,
+                                                 mean=[0.3] * shape[0], std=[0.2] * shape[0], lmbda=50.0))
+
+
+def test_gaussian_bits_are_the_discretised_gaussian_mass_even_far_in_the_tail():
+    import torch
+
+    from aekit.models.hyperprior import gaussian_bits
+
+    offset = torch.tensor([-3.0, -1.0, 0.0, 1.0, 2.0, 3.0], dtype=torch.float64)
+    scale = torch.tensor([0.5, 1.0, 2.0, 0.7, 4.0, 1.5], dtype=torch.float64)
+    normal = torch.distributions.Normal(0.0, scale)
+    expected = -torch.log2(normal.cdf(offset + 0.5) - normal.cdf(offset - 0.5))
+    torch.testing.assert_close(gaussian_bits(offset, scale), expected)
+    torch.testing.assert_close(gaussian_bits(-offset, scale), gaussian_bits(offset, scale))  # symmetric
+    # in float32 too, a value six scales out costs its true ~22 bits (1 - cdf would round its mass to 0)
+    far = gaussian_bits(torch.tensor([3.0]), torch.tensor([0.5]))
+    truth = -np.log2(0.5 * (math.erfc(2.5 / 0.5 / math.sqrt(2)) - math.erfc(3.5 / 0.5 / math.sqrt(2))))
+    assert abs(far.item() - truth) < 1e-3 * truth and 20 < truth < 25
+    # beyond the coder's smallest probability the bits are capped, never infinite
+    assert torch.isfinite(gaussian_bits(torch.tensor([40.0]), torch.tensor([0.11]))).all()
+
+
+def test_scale_indices_snap_to_the_table_and_stay_inside_it():
+    import torch
+
+    from aekit.models.hyperprior import SCALE_TABLE, scale_index
+
+    np.testing.assert_array_equal(scale_index(SCALE_TABLE).numpy(), np.arange(len(SCALE_TABLE)))
+    assert scale_index(torch.tensor([1e-6, 1e6])).tolist() == [0, len(SCALE_TABLE) - 1]
+    between = (SCALE_TABLE[10] * SCALE_TABLE[11]).sqrt() * 0.99  # just below the geometric midpoint
+    assert scale_index(between[None]).item() == 10
+
+
+def test_the_coder_sees_the_same_scales_for_a_row_alone_and_in_a_batch():
+    import torch
+
+    model = _tiny_model().eval()
+    symbols = torch.randint(-20, 20, (64, 4)).float()
+    mean, index = model.prior(symbols)
+    for i in (0, 17, 63):
+        one_mean, one_index = model.prior(symbols[i : i + 1])
+        assert torch.equal(one_index[0], index[i])  # what decoding needs exactly (float64 keeps it off the edges)
+        torch.testing.assert_close(one_mean[0], mean[i], rtol=1e-12, atol=1e-12)  # float32 would differ by ~1e-7
+
+
+def test_the_loss_is_bits_plus_lmbda_times_squared_error_and_coding_matches_eval():
+    import torch
+
+    from aekit.data.batches import Batch
+
+    model = _tiny_model((3, 9, 13))
+    x = torch.rand(6, 3, 9, 13)
+    noisy = [model.loss(Batch(x))["total"].item() for _ in range(2)]
+    assert noisy[0] != noisy[1]  # training draws fresh noise in place of rounding
+    model.eval()
+    terms = model.loss(Batch(x))
+    pixels = 3 * 9 * 13
+    torch.testing.assert_close(terms["total"], (terms["bits"] + 50.0 * terms["mse"] * pixels) / pixels)
+    g, s, _ = model.symbols(x)
+    assert g.shape == (6, 4) and s.shape == (6, 2 * 3 * 4)  # a quarter of 9 x 13, rounded up
+    assert torch.equal(g, g.round()) and torch.equal(s, s.round())
+    decoded = model.decode(g, s)
+    assert decoded.shape == x.shape and decoded.min() >= 0 and decoded.max() <= 1
+    torch.testing.assert_close(model.reconstruct(x), decoded)

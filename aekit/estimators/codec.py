@@ -15,6 +15,7 @@ so a file is never decoded into a wrong image by the wrong codec, nor from a dam
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from numbers import Integral, Real
@@ -36,6 +37,7 @@ from ..models.hyperprior import SCALE_TABLE, HyperpriorCodecModel, HyperpriorCon
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
 from ..training import epochs_for_steps, resolve_device
+from ..training.precision import autocast, native_bfloat16_cpu
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
 #: Gradient steps a default run aims for (epochs 5 to 200).
@@ -69,7 +71,7 @@ class Codec(ModelEstimator):
     channels : int, default=64
         Width of the convolutions.
     max_iter, batch_size : int, optional
-        ``None`` sizes them to the data (about 8,000 steps in batches of 32 to 256).
+        ``None`` sizes them to the data (about 8,000 steps in batches of 16 to 64: 9 epochs of 60,000 images).
     learning_rate : float, default=1e-3
     device : str, default="auto"
     random_state : int, RandomState or None
@@ -131,7 +133,9 @@ class Codec(ModelEstimator):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.model_ = HyperpriorCodecModel(self.config_)
-        batch = self.batch_size or clip(next_pow2(len(x) / 256), 32, 256)
+        # Small batches: a step of 256 images took as long per epoch as four of 64 on MNIST (the convolutions are
+        # the cost, not the per-step overhead), so 64 buys four times the updates for the same time.
+        batch = self.batch_size or clip(next_pow2(len(x) / 1000), 16, 64)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
         self._train(self.model_, TensorBatches.from_numpy(x), sample_shape=self.image_shape_, epochs=epochs,
                     batch=batch, seed=seed, label="codec", early_stopping=False)
@@ -149,25 +153,34 @@ class Codec(ModelEstimator):
     # ---------------------------------------------------------------------------------------- coding
     def symbols(self, X: object) -> bitstream.Symbols:
         """The integer code of images (global and spatial symbols): what the files hold."""
-        check_is_fitted(self)
-        g, s = predict_batches(self.model_.eval().symbols, self._checked(X), self.device_, batch_size=CODING_BATCH)
-        return bitstream.Symbols(g.astype(np.int32), s.astype(np.int32))
+        return self._encoded(X)[0]
 
-    def _spatial_scales(self, global_symbols: np.ndarray) -> np.ndarray:
-        """The coder's scale for every spatial symbol ``(n, M)``, predicted from the global symbols."""
-        index = predict_batches(lambda g: self.model_.prior(g)[1].flatten(1), global_symbols.astype(np.float32),
-                                self.device_, batch_size=CODING_BATCH)
-        return SCALE_TABLE.numpy()[index.astype(np.int64)]
-
-    def images_from_symbols(self, symbols: bitstream.Symbols) -> np.ndarray:
-        """Decoded uint8 images ``(n, c, h, w)`` (``(n, h, w)`` for one channel) from integer codes."""
+    def _encoded(self, X: object) -> tuple[bitstream.Symbols, np.ndarray]:
+        """Images' symbols and the coder's scale for each spatial symbol ``(n, M)``."""
         check_is_fitted(self)
-        decoded = predict_batches(lambda gs: self.model_.eval().decode(*gs.split([self.latent_dim, gs.shape[1] -
-                                                                                  self.latent_dim], dim=1)),
-                                  np.concatenate([symbols.global_, symbols.spatial], 1).astype(np.float32),
-                                  self.device_, batch_size=CODING_BATCH)
+        with self._coding_arithmetic():
+            g, s, index = predict_batches(self.model_.eval().symbols, self._checked(X), self.device_,
+                                          batch_size=CODING_BATCH)
+        return bitstream.Symbols(g.astype(np.int32), s.astype(np.int32)), SCALE_TABLE.numpy()[index.astype(np.int64)]
+
+    def images_from_symbols(self, symbols: bitstream.Symbols, mean: np.ndarray | None = None) -> np.ndarray:
+        """Decoded uint8 images ``(n, c, h, w)`` (``(n, h, w)`` for one channel) from integer codes (``mean``: the
+        prior's spatial means, when already computed)."""
+        check_is_fitted(self)
+        k, m = symbols.global_.shape[1], symbols.spatial.shape[1]
+        parts = [symbols.global_, symbols.spatial] + ([] if mean is None else [mean])
+        with self._coding_arithmetic():
+            decoded = predict_batches(lambda t: self.model_.eval().decode(*t.double().split([k, m, m][: len(parts)], 1)),
+                                      np.concatenate(parts, 1).astype(np.float64), self.device_,
+                                      batch_size=CODING_BATCH)
         images = np.clip(np.rint(decoded * 255.0), 0, 255).astype(np.uint8)
         return images[:, 0] if images.shape[1] == 1 else images
+
+    def _coding_arithmetic(self) -> contextlib.AbstractContextManager:
+        """bfloat16 convolutions when coding on a CPU that has them: twice as fast on MNIST, and within 0.01 dB of
+        float32 (the probabilities, which encoder and decoder must agree on, stay in float64 regardless)."""
+        native = self.device_.type == "cpu" and native_bfloat16_cpu()
+        return autocast(torch.bfloat16 if native else torch.float32, self.device_)
 
     def _checked(self, X: object) -> np.ndarray:
         x = as_unit_images(X)
@@ -178,19 +191,17 @@ class Codec(ModelEstimator):
 
     def compress(self, X: object) -> bytes:
         """All images in one many-image file (a shared header: the cheapest per image)."""
-        sym = self.symbols(X)
-        stream = bitstream.encode(sym, self.scales_, self._spatial_scales(sym.global_))
-        return bitstream.pack_many(stream, sym, self.codec_id_)
+        sym, spatial_scales = self._encoded(X)
+        return bitstream.pack_many(bitstream.encode(sym, self.scales_, spatial_scales), sym, self.codec_id_)
 
     def compress_each(self, X: object) -> list[bytes]:
         """One self-contained one-image file per image (3 header bytes each)."""
-        sym = self.symbols(X)
-        spatial_scales = self._spatial_scales(sym.global_)
+        sym, spatial_scales = self._encoded(X)
         files = []
         for i in range(len(sym)):
             one = bitstream.Symbols(sym.global_[i : i + 1], sym.spatial[i : i + 1])
-            stream = bitstream.encode(one, self.scales_, spatial_scales[i : i + 1])
-            files.append(bitstream.pack_one(stream, one, self.codec_id_))
+            files.append(bitstream.pack_one(bitstream.encode(one, self.scales_, spatial_scales[i : i + 1]), one,
+                                            self.codec_id_))
         return files
 
     def decompress(self, data: bytes | list[bytes], *, name: str = "the file") -> np.ndarray:
@@ -200,11 +211,14 @@ class Codec(ModelEstimator):
         files = [bytes(data)] if single else [bytes(d) for d in data]
         names = [name] if single else [f"{name} {i}" for i in range(len(files))]
         parsed = [bitstream.parse(d, self.codec_id_, name=n) for d, n in zip(files, names)]
-        decoded = bitstream.decode([p.stream for p in parsed], [p.n for p in parsed], self.scales_,
-                                   self.model_.spatial_size, self._spatial_scales, names)
+        reader = bitstream.Reader([p.stream for p in parsed], [p.n for p in parsed], names)
+        global_symbols = reader.global_symbols(self.scales_)
+        mean, index = predict_batches(self.model_.eval().prior, global_symbols.astype(np.float32), self.device_,
+                                      batch_size=CODING_BATCH)
+        decoded = reader.spatial_symbols(SCALE_TABLE.numpy()[index.astype(np.int64)])
         checked = [bitstream.verified(p, s, name=n) for p, s, n in zip(parsed, decoded, names)]
-        return self.images_from_symbols(bitstream.Symbols(np.concatenate([s.global_ for s in checked]),
-                                                          np.concatenate([s.spatial for s in checked])))
+        symbols = bitstream.Symbols(global_symbols, np.concatenate([s.spatial for s in checked]))
+        return self.images_from_symbols(symbols, mean)
 
     # -------------------------------------------------------------------------------------- persist
     def _state(self) -> dict[str, Any]:

@@ -82,34 +82,44 @@ def encode(symbols: Symbols, global_scales: np.ndarray, spatial_scales: np.ndarr
     return coder.get_compressed().astype("<u4").tobytes().rstrip(b"\0")
 
 
-def decode(streams: list[bytes], counts: list[int], global_scales: np.ndarray, spatial_dim: int,
-           spatial_scales_for: Callable[[np.ndarray], np.ndarray], names: list[str]) -> list[Symbols]:
-    """The symbols of each stream written by :func:`encode` (``counts[i]`` images in ``streams[i]``, called
-    ``names[i]`` in errors).
+class Reader:
+    """Reads streams written by :func:`encode` (``counts[i]`` images in ``streams[i]``, called ``names[i]`` in
+    errors) in two passes: every stream's global symbols, then, given the scales the codec's prior net predicts
+    from those, every stream's spatial symbols. So many one-image files cost one pass of the prior net, not one
+    each."""
 
-    ``spatial_scales_for(global)`` gives the ``(n, M)`` scales of spatial symbols from decoded global ones (the
-    codec's prior net); it is called once for all streams together, between reading every stream's global symbols
-    and every stream's spatial symbols, so many one-image files cost one pass of the prior net, not one each."""
-    c = _constriction()
-    laplace, gaussian = c.stream.model.QuantizedLaplace(*SYMBOL_RANGE), c.stream.model.QuantizedGaussian(*SYMBOL_RANGE)
-    global_scales = np.asarray(global_scales, np.float64)
-    k = len(global_scales)
-    coders, globals_ = [], []
-    for stream, n, name in zip(streams, counts, names):
-        words = np.frombuffer(stream + b"\0" * (-len(stream) % 4), dtype="<u4").astype(np.uint32)
-        with _undecodable(name):
-            coders.append(c.stream.queue.RangeDecoder(words))
-            g = coders[-1].decode(laplace, np.zeros(n * k), np.tile(global_scales, n)) if n * k else []
-        globals_.append(np.asarray(g, np.int32).reshape(n, k))
-    scales = np.asarray(spatial_scales_for(np.concatenate(globals_)), np.float64).reshape(-1, spatial_dim)
-    out, row = [], 0
-    for coder, g, name in zip(coders, globals_, names):
-        sc = scales[row : row + len(g)].ravel()
-        with _undecodable(name):
-            s = coder.decode(gaussian, np.zeros(len(sc)), sc) if len(sc) else []
-        out.append(Symbols(g, np.asarray(s, np.int32).reshape(len(g), spatial_dim)))
-        row += len(g)
-    return out
+    def __init__(self, streams: list[bytes], counts: list[int], names: list[str]) -> None:
+        c = _constriction()
+        self._laplace = c.stream.model.QuantizedLaplace(*SYMBOL_RANGE)
+        self._gaussian = c.stream.model.QuantizedGaussian(*SYMBOL_RANGE)
+        self.counts, self.names, self.coders = counts, names, []
+        for stream, name in zip(streams, names):
+            words = np.frombuffer(stream + b"\0" * (-len(stream) % 4), dtype="<u4").astype(np.uint32)
+            with _undecodable(name):
+                self.coders.append(c.stream.queue.RangeDecoder(words))
+        self._global: list[np.ndarray] = []
+
+    def global_symbols(self, global_scales: np.ndarray) -> np.ndarray:
+        """Every stream's global symbols, ``(sum(counts), K)``."""
+        scales = np.asarray(global_scales, np.float64)
+        k = len(scales)
+        for coder, n, name in zip(self.coders, self.counts, self.names):
+            with _undecodable(name):
+                g = coder.decode(self._laplace, np.zeros(n * k), np.tile(scales, n)) if n * k else []
+            self._global.append(np.asarray(g, np.int32).reshape(n, k))
+        return np.concatenate(self._global)
+
+    def spatial_symbols(self, spatial_scales: np.ndarray) -> list[Symbols]:
+        """Every stream's symbols, given the scales ``(sum(counts), M)`` of all spatial symbols in stream order."""
+        spatial_scales = np.asarray(spatial_scales, np.float64)
+        out, row = [], 0
+        for coder, g, name in zip(self.coders, self._global, self.names):
+            sc = spatial_scales[row : row + len(g)]
+            with _undecodable(name):
+                s = coder.decode(self._gaussian, np.zeros(sc.size), sc.ravel()) if sc.size else []
+            out.append(Symbols(g, np.asarray(s, np.int32).reshape(sc.shape)))
+            row += len(g)
+        return out
 
 
 @contextlib.contextmanager
@@ -181,5 +191,5 @@ def verified(parsed: Parsed, symbols: Symbols, *, name: str = "the file") -> Sym
     return symbols
 
 
-__all__ = ["MANY_IMAGES", "ONE_IMAGE", "SYMBOL_RANGE", "VERSION", "Parsed", "Symbols", "decode", "encode",
-           "pack_many", "pack_one", "parse", "verified"]
+__all__ = ["MANY_IMAGES", "ONE_IMAGE", "SYMBOL_RANGE", "VERSION", "Parsed", "Symbols", "encode",
+           "pack_many", "pack_one", "parse", "verified", "Reader"]

@@ -11,7 +11,8 @@ image compression with a scale hyperprior", https://arxiv.org/abs/1802.01436):
     x ─► encoder (two stride-2 stages) ─► features (B, C, h/4, w/4) ─┬─► spatial code y (B, cy, h/4, w/4)
                                                                       └─► global code z (B, K): QuantisedBottleneck
     z ─► prior net ─► mean and scale of every value of y (a Gaussian per value, given z)
-    (z, y) ─► decoder (z drawn out to a feature map, beside y; two transposed stride-2 stages) ─► x̂
+    (z, y) ─► decoder (z drawn out to a feature map, beside y; a transposed stride-2 stage, then a
+              sub-pixel one) ─► x̂
 
 * The global code ``z`` costs its own learned per-dimension prior (``QuantisedBottleneck``); it says where the
   strokes are, so the prior net can predict each spatial value's **mean and scale**. Values the global code
@@ -36,6 +37,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.batches import Batch
+from ..io.bitstream import SYMBOL_RANGE
 from .autocast import full_precision, without_autocast
 from .bottleneck import BOTTLENECKS
 from .conv import stage_sizes
@@ -43,9 +45,11 @@ from .inference import in_float64
 from .quantised import QuantisedBottleneck
 
 #: Smallest and largest scale (in quantisation steps) of a spatial value's Gaussian; the coder uses this table.
-SCALE_MIN, SCALE_MAX, SCALE_LEVELS = 0.11, 64.0, 64
-SPATIAL_STEP = 1.0
-SHUFFLE = False
+SCALE_MIN, SCALE_MAX, SCALE_LEVELS = 0.11, 256.0, 80
+#: Quantisation step of the spatial code, in the units of the network's output (about 1 at initialisation). With a
+#: step of 1 the training noise is as large as the untrained code and the decoder learns to ignore it; 1/16 gave
+#: +2 dB at the same rate on MNIST in the design screen (the global code's ``QuantisedBottleneck`` found the same).
+SPATIAL_STEP = 1 / 16
 SCALE_TABLE = torch.exp(torch.linspace(math.log(SCALE_MIN), math.log(SCALE_MAX), SCALE_LEVELS, dtype=torch.float64))
 
 
@@ -114,23 +118,16 @@ class HyperpriorCodecModel(nn.Module):
         self.global_code = BOTTLENECKS.get("quantised")(features, cfg.global_dim, QuantisedBottleneck.Config())
         self.prior_net = nn.Sequential(nn.Linear(cfg.global_dim, 256), act(), nn.Linear(256, 2 * cy * gh * gw))
         self.global_map = nn.Sequential(nn.Linear(cfg.global_dim, 256), act(), nn.Linear(256, features))
-        pads = [(big[0] - (2 * small[0] - 1), big[1] - (2 * small[1] - 1))
-                for big, small in zip(self.sizes[:-1], self.sizes[1:])]  # output_padding restoring odd sizes
-        if SHUFFLE:
-            self.decoder = nn.Sequential(
-                nn.Conv2d(width + cy, width, 3, 1, 1), act(),
-                nn.ConvTranspose2d(width, width, 3, 2, 1, output_padding=pads[1]), act(),
-                nn.Conv2d(width, width, 3, 1, 1), act(),
-                nn.Conv2d(width, 4 * c, 3, 1, 1), nn.PixelShuffle(2),
-            )
-        else:
-            self.decoder = nn.Sequential(
-                nn.Conv2d(width + cy, width, 3, 1, 1), act(),
-                nn.ConvTranspose2d(width, width, 3, 2, 1, output_padding=pads[1]), act(),
-                nn.Conv2d(width, width, 3, 1, 1), act(),
-                nn.ConvTranspose2d(width, width // 2, 3, 2, 1, output_padding=pads[0]), act(),
-                nn.Conv2d(width // 2, c, 3, 1, 1),
-            )
+        (mh, mw), (gh, gw) = self.sizes[1], self.sizes[2]
+        pad = (mh - (2 * gh - 1), mw - (2 * gw - 1))  # output_padding restoring an odd half size
+        # The last stage draws 2x2 pixels per position of the half-size map (a sub-pixel convolution) instead of a
+        # transposed convolution at full size: +0.5 dB on MNIST in the design screen, and a third less arithmetic.
+        self.decoder = nn.Sequential(
+            nn.Conv2d(width + cy, width, 3, 1, 1), act(),
+            nn.ConvTranspose2d(width, width, 3, 2, 1, output_padding=pad), act(),
+            nn.Conv2d(width, width, 3, 1, 1), act(),
+            nn.Conv2d(width, 4 * c, 3, 1, 1), nn.PixelShuffle(2),  # (B, c, 2 * h/2, 2 * w/2), cropped in draw
+        )
         self.to(memory_format=torch.channels_last)  # faster convolutions on CPU (oneDNN)
 
     # ------------------------------------------------------------------------------------------- pieces
@@ -173,34 +170,38 @@ class HyperpriorCodecModel(nn.Module):
 
     # ----------------------------------------------------------------------------------------- coding
     @torch.no_grad()
-    def symbols(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Integer global symbols ``(B, K)`` and spatial symbols ``(B, cy * h/4 * w/4)`` of images."""
+    def symbols(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Integer global symbols ``(B, K)``, spatial symbols ``(B, M)`` (M = cy * h/4 * w/4) and the coder's
+        scale-table index of each spatial symbol ``(B, M)``, for images."""
         h = self.features(x)
         global_symbols = self.global_code.symbols(h.flatten(1))
-        mean, _ = self.prior(global_symbols)
-        spatial = torch.round(self.spatial_head(h).double() / SPATIAL_STEP - mean)
-        return global_symbols, spatial.flatten(1)
+        mean, index = self.prior(global_symbols)
+        spatial = torch.round(self.spatial_head(h).flatten(1).double() / SPATIAL_STEP - mean)
+        return global_symbols, spatial.clamp(*SYMBOL_RANGE), index
 
     @torch.no_grad()
     def prior(self, global_symbols: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The spatial values' means and scale-table indices given the global symbols, computed in float64 (what
-        encoder and decoder both compute: they must agree on every probability, and float32 kernels round by how
-        many rows are computed together)."""
+        """The spatial values' means (float64) and scale-table indices, ``(B, M)`` each, given the global symbols.
+        Computed in float64: encoder and decoder must agree on every probability, and float32 kernels round by
+        how many rows are computed together."""
         z = self.global_code.dequantise(global_symbols.double())
-        mean, scale = in_float64(self, "spatial_prior")(z)
-        return mean, scale_index(scale)
+        with without_autocast(z):  # a caller's bfloat16 autocast speeds the convolutions, never the probabilities
+            mean, scale = in_float64(self, "spatial_prior")(z)
+        return mean.flatten(1), scale_index(scale).flatten(1)
 
     @torch.no_grad()
-    def decode(self, global_symbols: torch.Tensor, spatial_symbols: torch.Tensor) -> torch.Tensor:
-        """Images in [0, 1] from both codes' symbols."""
-        mean, _ = self.prior(global_symbols)
-        y = spatial_symbols.double().view_as(mean) + mean
-        z = self.global_code.dequantise(global_symbols)
-        return self.draw(z, y.float()).clamp(0.0, 1.0)
+    def decode(self, global_symbols: torch.Tensor, spatial_symbols: torch.Tensor,
+               mean: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [0, 1] from both codes' symbols (``mean``: the prior's spatial means, when already known)."""
+        if mean is None:
+            mean = self.prior(global_symbols)[0]
+        y = (spatial_symbols.double() + mean).view(-1, self.config.spatial_channels, *self.grid)
+        return self.draw(self.global_code.dequantise(global_symbols), y.float()).clamp(0.0, 1.0)
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """Images after a round trip through both codes' symbols."""
-        return self.decode(*self.symbols(x))
+        global_symbols, spatial_symbols, _ = self.symbols(x)
+        return self.decode(global_symbols, spatial_symbols)
 
 
 __all__ = ["SCALE_TABLE", "HyperpriorCodecModel", "HyperpriorConfig", "gaussian_bits", "scale_index"]

@@ -67,8 +67,8 @@ class ModelEstimator(BaseEstimator):
     OLDER_FORMATS: ClassVar[tuple[str, ...]] = ()
     #: Formats converted on load by :mod:`.legacy`.
     LEGACY_FORMATS: ClassVar[tuple[str, ...]] = ()
-    #: Earlier formats this aekit can no longer read (the model changed shape); ``aekit info`` still describes
-    #: them, and loading one says what to do instead: ``{format: advice}``.
+    #: Earlier formats this aekit can no longer read (the model changed shape): loading one (``aekit info``
+    #: included) says so and what to do instead, ``{format: advice}``, rather than "unknown format".
     RETIRED_FORMATS: ClassVar[dict[str, str]] = {}
 
     # ------------------------------------------------------------------------------------ input bookkeeping

@@ -63,7 +63,8 @@ class Codec(ModelEstimator):
     ----------
     lmbda : float, default=1000.0
         Weight of the squared error (summed over an image's pixels in [0, 1]) against the bits: larger gives
-        sharper, bigger files (BENCHMARKS.md, compression, has the curve on MNIST).
+        sharper, bigger files. On MNIST's test digits 100 gives 28.1 dB PSNR in 29 bytes per one-image file and
+        1,000 gives 34.2 dB in 60 (BENCHMARKS.md, compression).
     latent_dim : int, default=64
         Values of the global code (an upper bound: its prior learns to spend no bits on those it does not need).
     spatial_channels : int, default=8

@@ -229,3 +229,16 @@ def test_a_codec_or_file_of_the_retired_format_1_is_refused_with_what_to_do(code
         codec.decompress(b"\xa1\x12\x34\x56\x78\x9a")
     with pytest.raises(ValueError, match="format version 1"):
         codec.decompress(b"AEKC\x01" + bytes(30))
+
+
+def test_a_target_psnr_steers_lmbda_to_reach_it(digits8):
+    reached = {}
+    for target in (17.0, 21.0):
+        codec = Codec(**SMALL, target_psnr=target, max_iter=20, random_state=0).fit(digits8)
+        files = codec.compress_each(digits8[:300])
+        reached[target] = (psnr(digits8[:300], codec.decompress(files)).mean(), np.mean([len(f) for f in files]),
+                           codec.lmbda_)
+        assert codec.history_[-1]["lmbda"] == codec.lmbda_ and codec.lmbda_ != codec.lmbda
+    for target, (quality, _, _) in reached.items():
+        assert abs(quality - target) < 1.5, reached
+    assert reached[17.0][1] < reached[21.0][1] and reached[17.0][2] < reached[21.0][2]

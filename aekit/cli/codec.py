@@ -31,7 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     train.add_argument("data", metavar="DATA")
     train.add_argument("--out", required=True, metavar="CODEC_DIR")
     train.add_argument("--lmbda", type=float, default=Codec().lmbda,
-                       help=f"quality against size: larger is sharper and bigger (default: {Codec().lmbda:g})")
+                       help=f"quality against size: larger is sharper and bigger (default: {Codec().lmbda:g}); with "
+                       "--target-psnr, where training starts")
+    train.add_argument("--target-psnr", type=float, default=None, metavar="DB",
+                       help="reach this PSNR on the training images instead of a fixed --lmbda: lmbda is adjusted "
+                       "after every epoch (on MNIST about 28 dB is lmbda 100, 34 dB lmbda 1000)")
     train.add_argument("--latent-dim", type=int, default=Codec().latent_dim, metavar="K",
                        help=f"values of the global code (default: {Codec().latent_dim})")
     train.add_argument("--epochs", type=int, default=None, metavar="N", help="(default: adapts to the data)")
@@ -63,7 +67,7 @@ def run_train(args: argparse.Namespace) -> int:
     source = load_source(args.data)
     if not source.is_image:
         raise ValueError(f"{args.data} holds no images (shape {np.shape(source.X)}); a codec trains on images")
-    codec = Codec(lmbda=args.lmbda, latent_dim=args.latent_dim, max_iter=args.epochs, random_state=args.seed,
+    codec = Codec(lmbda=args.lmbda, target_psnr=args.target_psnr, latent_dim=args.latent_dim, max_iter=args.epochs, random_state=args.seed,
                   device=args.device, verbose=0 if args.quiet else 1)
     out, summary = fit_codec_run(codec, source.X, args.out, overwrite=args.overwrite, name=source.name)
     print(f"{summary['bytes per image (one file each)']:.1f} bytes per image at "

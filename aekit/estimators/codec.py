@@ -37,6 +37,7 @@ from ..models.hyperprior import SCALE_TABLE, HyperpriorCodecModel, HyperpriorCon
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
 from ..training import epochs_for_steps, resolve_device
+from ..training.callbacks import Callback
 from ..training.precision import autocast, native_bfloat16_cpu
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
@@ -44,6 +45,37 @@ from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 TARGET_STEPS = 8000
 #: Images encoded or decoded per batch (what the compression benchmark's speed was measured with).
 CODING_BATCH = 1024
+#: With a target PSNR: change of log10(lmbda) per dB the round trip misses it by, after each epoch. On MNIST a
+#: decade of lmbda moved PSNR by about 6 dB (BENCHMARKS.md, compression: 100 -> 28.1 dB, 1,000 -> 34.2 dB), so 1/6
+#: would correct fully; three quarters of that damps the noise of one epoch's measurement.
+LMBDA_PER_DB = 0.12
+#: Most log10(lmbda) moves in one epoch (a factor of 2): early epochs miss any target because the model has not
+#: learned yet, not because lmbda is wrong.
+MAX_STEP = 0.3
+#: Training images whose round trip the target PSNR is measured on.
+TARGET_SAMPLE = 512
+
+
+class QualityTarget(Callback):
+    """Steers ``lmbda`` toward a target PSNR while training: after each epoch, the round trip of a fixed sample of
+    training images (through rounded codes, in 8-bit pixels, as a file would decode) is measured and ``lmbda`` is
+    multiplied by ``10 ** (LMBDA_PER_DB * (target - measured))``, by at most a factor of 2 either way. The later epochs, at small learning rates, then
+    train at the trade-off that reaches the target."""
+
+    def __init__(self, model: HyperpriorCodecModel, sample: torch.Tensor, target_psnr: float) -> None:
+        self.model, self.sample, self.target = model, sample, float(target_psnr)
+
+    def on_epoch_end(self, trainer: Any, state: Any, row: dict[str, float]) -> None:
+        training = self.model.training
+        self.model.eval()
+        with torch.no_grad():
+            decoded = torch.round(self.model.reconstruct(self.sample) * 255)
+        self.model.train(training)
+        mse = (decoded - torch.round(self.sample * 255)).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+        measured = float((10 * torch.log10(255.0**2 / mse)).mean())
+        step = float(np.clip(LMBDA_PER_DB * (self.target - measured), -MAX_STEP, MAX_STEP))
+        self.model.config.lmbda *= 10**step
+        row.update(sample_psnr=measured, lmbda=self.model.config.lmbda)
 
 
 def as_unit_images(X: object, what: str = "images") -> np.ndarray:
@@ -64,7 +96,11 @@ class Codec(ModelEstimator):
     lmbda : float, default=1000.0
         Weight of the squared error (summed over an image's pixels in [0, 1]) against the bits: larger gives
         sharper, bigger files. On MNIST's test digits 100 gives 28.1 dB PSNR in 29 bytes per one-image file and
-        1,000 gives 34.2 dB in 60 (BENCHMARKS.md, compression).
+        1,000 gives 34.2 dB in 60 (BENCHMARKS.md, compression). With ``target_psnr``, the value training starts
+        from.
+    target_psnr : float, optional
+        Quality to reach instead of a fixed ``lmbda``: after each epoch ``lmbda`` is moved toward the value whose
+        round trip reaches this PSNR (dB, mean over a sample of the training images); ``lmbda_`` is where it ended.
     latent_dim : int, default=64
         Values of the global code (an upper bound: its prior learns to spend no bits on those it does not need).
     spatial_channels : int, default=8
@@ -81,6 +117,8 @@ class Codec(ModelEstimator):
     Attributes
     ----------
     model_ : HyperpriorCodecModel
+    lmbda_ : float
+        The trade-off the codec was trained at last (``lmbda``, unless ``target_psnr`` moved it).
     image_shape_ : tuple
         ``(c, h, w)`` of the images it codes.
     codec_id_ : bytes
@@ -95,16 +133,18 @@ class Codec(ModelEstimator):
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "lmbda": [Interval(Real, 0, None, closed="neither")],
+        "target_psnr": [Interval(Real, 0, None, closed="neither"), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "spatial_channels": [Interval(Integral, 1, None, closed="left")],
         "channels": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, *, lmbda: float = 1000.0, latent_dim: int = 64, spatial_channels: int = 8, channels: int = 64,
+    def __init__(self, *, lmbda: float = 1000.0, target_psnr: float | None = None, latent_dim: int = 64, spatial_channels: int = 8, channels: int = 64,
                  max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
                  verbose: int = 0) -> None:
         self.lmbda = lmbda
+        self.target_psnr = target_psnr
         self.latent_dim = latent_dim
         self.spatial_channels = spatial_channels
         self.channels = channels
@@ -138,8 +178,14 @@ class Codec(ModelEstimator):
         # the cost, not the per-step overhead), so 64 buys four times the updates for the same time.
         batch = self.batch_size or clip(next_pow2(len(x) / 1000), 16, 64)
         epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
+        callbacks = []
+        if self.target_psnr is not None:
+            rows = np.random.default_rng(seed).permutation(len(x))[:TARGET_SAMPLE]
+            sample = torch.from_numpy(x[np.sort(rows)]).to(self.device_)
+            callbacks.append(QualityTarget(self.model_, sample, self.target_psnr))
         self._train(self.model_, TensorBatches.from_numpy(x), sample_shape=self.image_shape_, epochs=epochs,
-                    batch=batch, seed=seed, label="codec", early_stopping=False)
+                    batch=batch, seed=seed, label="codec", early_stopping=False, callbacks=callbacks)
+        self.lmbda_ = self.config_.lmbda
         self._set_identity()
         return self
 
@@ -233,6 +279,7 @@ class Codec(ModelEstimator):
         self.model_ = self._placed(HyperpriorCodecModel(self.config_), saved["state_dict"], device)
         self.image_shape_ = tuple(fitted["image_shape"])
         self.n_iter_, self.history_ = fitted["n_iter"], saved["history"]
+        self.lmbda_ = self.config_.lmbda
         self._set_identity()
         if self.codec_id_.hex() != fitted["codec_id"]:
             raise ValueError(f"{path}: the weights do not match the codec id in config.json; the directory was altered")
@@ -244,4 +291,4 @@ class Codec(ModelEstimator):
                 "lmbda": config.get("params", {}).get("lmbda"), "codec id": (fitted.get("codec_id") or "")[:16]}
 
 
-__all__ = ["Codec", "as_unit_images"]
+__all__ = ["Codec", "QualityTarget", "as_unit_images"]

@@ -31,7 +31,8 @@ def fit_codec_run(codec: Codec, images: object, out: str | os.PathLike, *, overw
     decoded = codec.decompress(files)
     summary = {
         "data": f"{name} {tuple(np.shape(images))}",
-        "lmbda": codec.lmbda,
+        "lmbda": codec.lmbda_,
+        "target PSNR (dB)": codec.target_psnr,
         "image shape (c, h, w)": codec.image_shape_,
         "epochs": codec.n_iter_,
         "training seconds": round(codec.train_seconds_, 1),

@@ -80,10 +80,11 @@ class HyperpriorConfig:
 def gaussian_bits(offset: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """Bits of integer (or noisy) ``offset`` under a Gaussian of ``scale`` centred at 0, discretised to unit bins.
     Computed on the tail that is small, so a value far out costs its true bits, not 1 - (1 - tiny)."""
-    a = -(offset.abs() - 0.5) / (scale * math.sqrt(2))  # far edge / near edge of the bin, on the small tail
-    b = -(offset.abs() + 0.5) / (scale * math.sqrt(2))
-    mass = 0.5 * (torch.erfc(-a) - torch.erfc(-b))  # Phi(-|o| + 1/2) - Phi(-|o| - 1/2), scaled
-    return -torch.log2(mass.clamp_min(1e-9))
+    # The bin [|o| - 1/2, |o| + 1/2] mirrored onto the negative side, where Phi is small and exact:
+    # mass = Phi((1/2 - |o|) / s) - Phi((-1/2 - |o|) / s), with Phi(t) = erfc(-t / sqrt 2) / 2.
+    root2s = scale * math.sqrt(2)
+    mass = 0.5 * (torch.erfc((offset.abs() - 0.5) / root2s) - torch.erfc((offset.abs() + 0.5) / root2s))
+    return -torch.log2(mass.clamp_min(1e-9))  # the floor: the coder gives no symbol less than about 2^-24 anyway
 
 
 def scale_index(scale: torch.Tensor) -> torch.Tensor:
@@ -159,14 +160,11 @@ class HyperpriorCodecModel(nn.Module):
             mean, scale = self.spatial_prior(code.z)
             offset = full_precision(y) / SPATIAL_STEP - mean
             offset = offset + torch.rand_like(offset) - 0.5 if self.training else torch.round(offset)
-            spatial_bits = gaussian_bits(offset, scale).flatten(1).sum(1)
-            global_bits = self.global_code.bits(code.z / self.global_code.step - self.global_code.centre)
+            bits = code.terms["rate"].value + gaussian_bits(offset, scale).flatten(1).sum(1).mean()  # per image
         x_hat = self.draw(code.z, offset + mean)
-        squared = (x_hat - x).pow(2).flatten(1).sum(1)
-        bits = global_bits + spatial_bits
+        squared = (x_hat - x).pow(2).flatten(1).sum(1).mean()  # per image
         pixels = x[0].numel()
-        total = (bits + self.config.lmbda * squared).mean() / pixels
-        return {"bits": bits.mean(), "mse": squared.mean() / pixels, "total": total}
+        return {"bits": bits, "mse": squared / pixels, "total": (bits + self.config.lmbda * squared) / pixels}
 
     # ----------------------------------------------------------------------------------------- coding
     @torch.no_grad()

@@ -67,7 +67,8 @@ def run_train(args: argparse.Namespace) -> int:
     source = load_source(args.data)
     if not source.is_image:
         raise ValueError(f"{args.data} holds no images (shape {np.shape(source.X)}); a codec trains on images")
-    codec = Codec(lmbda=args.lmbda, target_psnr=args.target_psnr, latent_dim=args.latent_dim, max_iter=args.epochs, random_state=args.seed,
+    codec = Codec(lmbda=args.lmbda, target_psnr=args.target_psnr, latent_dim=args.latent_dim, max_iter=args.epochs,
+                  random_state=args.seed,
                   device=args.device, verbose=0 if args.quiet else 1)
     out, summary = fit_codec_run(codec, source.X, args.out, overwrite=args.overwrite, name=source.name)
     print(f"{summary['bytes per image (one file each)']:.1f} bytes per image at "

@@ -9,8 +9,8 @@ trained on need far fewer bytes than a general codec, because the decoder alread
 like; other images it serves badly, like any learned codec.
 
 The files are real: ``aekit.io.bitstream`` writes a 3-byte header and a range-coded stream (constriction) for one
-image, or a shared header for many. Every file carries a check value over the codec's id and the decoded symbols,
-so a file is never decoded into a wrong image by the wrong codec, nor from a damaged or truncated stream.
+image, or a shared header for many. Every file carries a check value over the codec's id, the stream and the decoded
+symbols, so a file is never decoded into a wrong image by the wrong codec, nor from a damaged or truncated stream.
 """
 
 from __future__ import annotations
@@ -59,8 +59,8 @@ TARGET_SAMPLE = 512
 class QualityTarget(Callback):
     """Steers ``lmbda`` toward a target PSNR while training: after each epoch, the round trip of a fixed sample of
     training images (through rounded codes, in 8-bit pixels, as a file would decode) is measured and ``lmbda`` is
-    multiplied by ``10 ** (LMBDA_PER_DB * (target - measured))``, by at most a factor of 2 either way. The later epochs, at small learning rates, then
-    train at the trade-off that reaches the target."""
+    multiplied by ``10 ** (LMBDA_PER_DB * (target - measured))``, by at most a factor of 2 either way. The later
+    epochs, at small learning rates, then train at the trade-off that reaches the target."""
 
     def __init__(self, model: HyperpriorCodecModel, sample: torch.Tensor, target_psnr: float) -> None:
         self.model, self.sample, self.target = model, sample, float(target_psnr)
@@ -139,7 +139,8 @@ class Codec(ModelEstimator):
         "channels": [Interval(Integral, 2, None, closed="left")],
     }
 
-    def __init__(self, *, lmbda: float = 1000.0, target_psnr: float | None = None, latent_dim: int = 64, spatial_channels: int = 8, channels: int = 64,
+    def __init__(self, *, lmbda: float = 1000.0, target_psnr: float | None = None, latent_dim: int = 64,
+                 spatial_channels: int = 8, channels: int = 64,
                  max_iter: int | None = None, batch_size: int | None = None, learning_rate: float = 1e-3,
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
                  verbose: int = 0) -> None:
@@ -217,7 +218,8 @@ class Codec(ModelEstimator):
         k, m = symbols.global_.shape[1], symbols.spatial.shape[1]
         parts = [symbols.global_, symbols.spatial] + ([] if mean is None else [mean])
         with self._coding_arithmetic():
-            decoded = predict_batches(lambda t: self.model_.eval().decode(*t.double().split([k, m, m][: len(parts)], 1)),
+            widths = [k, m, m][: len(parts)]
+            decoded = predict_batches(lambda t: self.model_.eval().decode(*t.double().split(widths, 1)),
                                       np.concatenate(parts, 1).astype(np.float64), self.device_,
                                       batch_size=CODING_BATCH)
         images = np.clip(np.rint(decoded * 255.0), 0, 255).astype(np.uint8)

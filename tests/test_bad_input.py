@@ -228,6 +228,7 @@ def sweep_files(tmp_path_factory):
     (["cluster", "{root}/t.csv", "-k", "0", "--out", "{root}/k.csv"], "n_clusters"),
     (["cluster", "{root}/t.csv", "-k", "100", "--out", "{root}/k.csv", "--no-umap"], "needs at least 100 samples"),
     (["info", "{root}/t.csv"], "run directory not found"),
+    (["detect", "score", "{root}/imgs", "{root}/t.csv", "--out", "{root}/s.csv"], "imgs is not a saved aekit model"),
 ])
 def test_cli_bad_input_sweep(sweep_files, argv, message, capsys):
     argv = [a.replace("{root}", str(sweep_files)) for a in argv]

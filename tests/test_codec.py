@@ -136,6 +136,12 @@ def test_cli_trains_compresses_and_decompresses(tmp_path, digits8, capsys):
     capsys.readouterr()
     assert main(["decompress", str(run), str(tmp_path / "junk.aek"), "--out", str(tmp_path / "x")]) == 2
     assert "not an aekit compressed file" in capsys.readouterr().err and not (tmp_path / "x").exists()
+    Image.fromarray(np.stack([digits8[0]] * 3, axis=-1)).save(tmp_path / "rgb.png")
+    assert main(["compress", str(run), str(tmp_path / "rgb.png"), "--out", str(tmp_path / "rgb.aek")]) == 0
+    assert "1 colour image(s) (rgb.png) converted to grey" in capsys.readouterr().err
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert main(["compress", str(run), str(tmp_path / "objects.npy"), "--out", str(tmp_path / "o.aek")]) == 2
+    assert "objects.npy is not a plain NumPy array file" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------------------------ the two-level model

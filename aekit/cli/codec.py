@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.images import IMAGE_SUFFIXES, find_images, read_image
+from ..data.images import GREY_MODES, IMAGE_SUFFIXES, find_images, image_mode, read_image
 from ..data.sources import load_source
 from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
@@ -80,11 +80,16 @@ def run_train(args: argparse.Namespace) -> int:
 def _read_inputs(inputs: list[str], codec: Codec) -> tuple[np.ndarray, list[str]]:
     """Images and a name for each: image files, folders of them, or .npy arrays."""
     grey = codec.image_shape_[0] == 1
-    images, names = [], []
+    images, names, colour = [], [], []
     for text in inputs:
         path = Path(text)
         if path.suffix.lower() == ".npy":
-            arr = np.load(path, allow_pickle=False)
+            if not path.is_file():
+                raise FileNotFoundError(f"no array file at {path}")
+            try:
+                arr = np.load(path, allow_pickle=False)
+            except ValueError as exc:
+                raise ValueError(f"{path} is not a plain NumPy array file ({exc})") from exc
             arr = arr if arr.ndim != 2 else arr[None]
             images += list(arr)
             names += [f"{path.stem}-{i:05d}" for i in range(len(arr))]
@@ -94,10 +99,15 @@ def _read_inputs(inputs: list[str], codec: Codec) -> tuple[np.ndarray, list[str]
             if f.suffix.lower() not in IMAGE_SUFFIXES:
                 raise ValueError(f"cannot compress {f}: give image files ({', '.join(IMAGE_SUFFIXES)}), folders of "
                                  "them or .npy arrays")
+            if grey and f.is_file() and image_mode(f) not in GREY_MODES:
+                colour.append(f.name)
             images.append(np.rint(read_image(f, grayscale=grey) * 255).astype(np.uint8))
             names.append(f.stem)
     if not images:
         raise ValueError("no images found in the inputs")
+    if colour:  # said, not refused: a scan saved as RGB is still a grey image
+        print(f"aekit: note: {len(colour)} colour image(s) ({', '.join(colour[:3])}{', ...' if len(colour) > 3 else ''}) "
+              "converted to grey: this codec codes one channel", file=sys.stderr)
     shapes = {np.shape(a) for a in images}
     if len(shapes) > 1:
         raise ValueError(f"the images differ in size {sorted(shapes)}; this codec codes {codec.image_shape_} images")

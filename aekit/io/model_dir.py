@@ -46,6 +46,9 @@ def read_config(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_dir():
         raise FileNotFoundError(f"model directory not found: {path}")
+    if not (path / CONFIG).is_file():
+        raise FileNotFoundError(f"{path} is not a saved aekit model (it has no {CONFIG}); give the directory that "
+                                "training wrote")
     config = read_json(path / CONFIG, "model config")
     if not isinstance(config, dict) or not isinstance(config.get("format"), str):
         raise ValueError(f"{path / CONFIG} has no 'format' field; it was not written by aekit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 
@@ -222,3 +223,28 @@ def test_import_and_main_leave_the_garbage_collector_as_they_found_it():
               "assert not gc.isenabled(), 'importing aekit turned a disabled collector on'\n")
     done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_help_and_version_answer_without_importing_torch_and_every_listed_command_exists():
+    """``aekit --help`` lists the commands from a table without importing their modules (torch, scikit-learn and
+    pandas take seconds on a small machine); the table must name each command's real module."""
+    import subprocess
+    import sys
+
+    script = ("import sys\n"
+              "from aekit.cli import main\n"
+              "assert main(['--help']) == 0 and main(['--version']) == 0 and main(['trian']) == 2\n"
+              "heavy = [m for m in ('torch', 'sklearn', 'pandas', 'matplotlib') if m in sys.modules]\n"
+              "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "train an autoencoder and write a run directory" in done.stdout
+
+    from aekit.cli import build_parser
+    from aekit.cli.commands import ALIASES, COMMANDS
+
+    sub = next(a for a in build_parser("*")._actions if isinstance(a, argparse._SubParsersAction))
+    listed = set(COMMANDS) | {a for names in ALIASES.values() for a in names}
+    assert set(sub.choices) == listed  # every module registers exactly the names the table gives it
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    assert helps == {name: text for name, (_, text) in COMMANDS.items()}

@@ -2,26 +2,23 @@
 
 ``main(argv) -> int`` is the whole program, so tests call it in-process. A user mistake (bad path, wrong
 shape, unknown option value) prints one line, ``aekit: error: ...``, and exits with status 2; it never shows a
-traceback. A new task's command is one more module in :data:`SUBCOMMANDS`.
+traceback. Only the module of the command being run is imported (``commands.py`` lists them all), so ``aekit``,
+``aekit --help`` and ``aekit --version`` answer at once. A new task's command is one more module and one more
+entry in :data:`~aekit.cli.commands.COMMANDS`.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import logging
 import sys
 import warnings
 
 from .. import __version__
 from .._utils import collection_paused
-
-with collection_paused():  # the report layer's matplotlib, as aekit's own import
-    from . import apply, cluster, codec, denoise, detect, impute, info, recommend, sample, text, train
-    from ..training.distributed import PeerLost
-    from .common import USER_ERRORS
-
-SUBCOMMANDS = (train, apply, cluster, detect, impute, recommend, codec, denoise, text, sample, info)
+from .commands import ALIASES, COMMANDS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,7 +29,14 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_module(name: str):
+    with collection_paused():  # see its docstring: a third of a second of the first import of torch and the rest
+        return importlib.import_module(f".{COMMANDS[name][0]}", __name__)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser: every command listed with its help line; the full options of ``command`` (and of the commands
+    its module adds with it), or of every command when ``command`` is ``"*"``."""
     parser = _Parser(
         prog="aekit",
         description="Train autoencoders on your own data and use them: embed, cluster, detect anomalies, fill "
@@ -43,17 +47,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in SUBCOMMANDS:
-        module.add_parser(sub)
+    full = {COMMANDS[n][0] for n in COMMANDS} if command == "*" else {COMMANDS[command][0]} if command else set()
+    added: set[str] = set()
+    for name, (module, text) in COMMANDS.items():
+        if module in full:
+            if module not in added:
+                _command_module(name).add_parser(sub)
+                added.add(module)
+        else:  # listed only: never parsed, because the command being run is never one of these
+            sub.add_parser(name, aliases=ALIASES.get(name, []), help=text)
     return parser
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command named in ``argv`` (the first word that is not an option; the top level has no valued options),
+    by its name or an alias; None when there is none or it is not a command."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    for name, aliases in ALIASES.items():
+        if word in aliases:
+            return name
+    return word if word in COMMANDS else None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = _command_in(argv)
+    if command == "denoise":
+        argv = _command_module(command).expand_shorthand(argv)
     try:
-        args = build_parser().parse_args(denoise.expand_shorthand(sys.argv[1:] if argv is None else list(argv)))
+        args = build_parser(command).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return int(exc.code or 0)
+    from ..training.distributed import PeerLost  # imported with the command's module already
+    from .common import USER_ERRORS
+
     logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
     try:
         with warnings.catch_warnings():

@@ -13,12 +13,14 @@ from ..data.texts import read_texts
 from ..estimators import AutoEncoder, TextAutoEncoder
 from ..io import read_config
 from ..report import code_map_png, save_png
+from .commands import ALIASES, command_help
 from .common import data_help, image_size, label_column_for, write_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    for name, what, aliases in (("embed", "codes", ["encode"]), ("reconstruct", "reconstructions", [])):
-        p = sub.add_parser(name, aliases=aliases, help=f"write the {what} of DATA under a trained model",
+    for name, what in (("embed", "codes"), ("reconstruct", "reconstructions")):
+        aliases = ALIASES.get(name, [])
+        p = sub.add_parser(name, aliases=aliases, help=command_help(name),
                            description=f"Write the {what} of DATA under the model in RUN_DIR to FILE "
                            "(.csv or .parquet with an 'id' column holding the input's row ids, or .npy)."
                            + (" 'encode' is another name for 'embed'." if aliases else ""))

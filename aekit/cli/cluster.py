@@ -10,11 +10,12 @@ import numpy as np
 from ..data.sources import load_source
 from ..estimators import Clusterer
 from ..runs import fit_cluster_run, report_path_for
+from .commands import command_help
 from .common import data_help, image_size
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    cluster = sub.add_parser("cluster", help="cluster DATA without labels and write each row's cluster",
+    cluster = sub.add_parser("cluster", help=command_help("cluster"),
                              description="Train an autoencoder on DATA, embed its codes with UMAP and fit a "
                              "Gaussian mixture (the N2D recipe), then refine the code toward the clusters found. "
                              "Writes id, cluster and probability (the share of the row's 15 nearest rows in the code that "

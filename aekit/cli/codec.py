@@ -9,18 +9,25 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.images import GREY_MODES, IMAGE_SUFFIXES, find_images, image_mode, read_image
+from ..data.images import (
+    GREY_MODES,
+    IMAGE_SUFFIXES,
+    find_images,
+    image_mode,
+    read_image,
+)
 from ..data.sources import load_source
 from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
 from ..runs import fit_codec_run
+from .commands import command_help
 from .common import add_fit_options
 
 SUFFIX = ".aek"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    codec = sub.add_parser("codec", help="train a learned image codec for one kind of image",
+    codec = sub.add_parser("codec", help=command_help("codec"),
                            description="A learned lossy codec: a convolutional autoencoder whose integer code is "
                            "entropy-coded. It compresses images like the ones it was trained on far better than "
                            "general codecs. Then: aekit compress / aekit decompress.")
@@ -42,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_fit_options(train, "a codec already in CODEC_DIR")
     codec.set_defaults(run=run_train)
 
-    comp = sub.add_parser("compress", help="compress images with a trained codec",
+    comp = sub.add_parser("compress", help=command_help("compress"),
                           description="Compress images (files, folders of them, or an .npy array) with the codec in "
                           "CODEC_DIR: into one file (a shared header), or with --each one file per image in a folder.")
     comp.add_argument("codec_dir", metavar="CODEC_DIR")
@@ -53,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--device", default="auto")
     comp.set_defaults(run=run_compress)
 
-    dec = sub.add_parser("decompress", help="decompress files written by aekit compress",
+    dec = sub.add_parser("decompress", help=command_help("decompress"),
                          description="Decompress files written by 'aekit compress' with the same codec; images are "
                          "written as PNG into DIR (FILE.png for a one-image file, FILE-00000.png, ... for many).")
     dec.add_argument("codec_dir", metavar="CODEC_DIR")

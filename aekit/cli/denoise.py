@@ -14,6 +14,7 @@ from ..data.sources import load_source
 from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
 from ..runs import fit_denoise_run
+from .commands import command_help
 from .common import add_fit_options
 
 #: What ``aekit denoise RUN_DIR ...`` is short for.
@@ -42,7 +43,7 @@ def _widths(text: str) -> tuple[int, int, int]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    den = sub.add_parser("denoise", help="train a denoiser on clean images; clean noisy images",
+    den = sub.add_parser("denoise", help=command_help("denoise"),
                          description="Image denoising with a fully convolutional denoising autoencoder. 'aekit "
                          "denoise fit CLEAN --out RUN_DIR' trains on clean images with fresh noise every step; "
                          "'aekit denoise RUN_DIR NOISY... --out DIR' (short for 'denoise apply') writes cleaned "

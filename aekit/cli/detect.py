@@ -10,11 +10,12 @@ from ..data.table_files import TableFiles
 from ..estimators import AnomalyDetector
 from ..runs import fit_detection_run, score_to_file
 from ..training.distributed import shutdown, world
+from .commands import command_help
 from .common import data_help, label_column_for
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    detect = sub.add_parser("detect", help="anomaly detection: fit a detector, score data",
+    detect = sub.add_parser("detect", help=command_help("detect"),
                             description="Anomaly detection with an ensemble of autoencoders.")
     dsub = detect.add_subparsers(dest="detect_command", metavar="SUBCOMMAND", required=True)
     dfit = dsub.add_parser("fit", help="fit a detector on DATA and write a run directory",

@@ -13,12 +13,13 @@ from ..data.sources import load_source
 from ..estimators import Imputer
 from ..runs import imputation_summary, save_imputation_run, write_filled
 from ..runs.run_dir import prepare_run_dir
+from .commands import command_help
 from .common import data_help
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "impute", help="fill missing values in a table",
+        "impute", help=command_help("impute"),
         description="Fill every missing cell (empty, NaN, NA) of DATA and write the completed table to FILE; observed "
         "cells are kept as they are. Without --model an Imputer is fitted on DATA first (numeric and categorical "
         "columns; a share of observed cells is held out to measure the filling, printed per column). --save keeps "

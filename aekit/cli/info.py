@@ -8,10 +8,11 @@ from pathlib import Path
 
 from ..estimators import FORMATS, load
 from ..io import read_config
+from .commands import command_help
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    info = sub.add_parser("info", help="describe a saved model or run directory",
+    info = sub.add_parser("info", help=command_help("info"),
                           description="Print what a directory saved by aekit holds (its estimator, data shape, "
                           "training outcome and files), as text or JSON. Works on the directories of 'aekit "
                           "train', 'aekit detect fit', 'aekit cluster --save' and estimator.save(). The weights "

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..data.files import read_table
 from ..estimators import Recommender
 from ..runs import fit_recommender_run, write_recommendations
+from .commands import command_help
 from .common import add_fit_options
 
 DESCRIPTION = (
@@ -68,7 +69,7 @@ def _apply_parser() -> argparse.ArgumentParser:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("recommend", help="recommend items from user-item interactions (RecVAE)",
+    p = sub.add_parser("recommend", help=command_help("recommend"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="fit DATA ... | RUN_DIR ...")
     p.set_defaults(run=run)

@@ -11,10 +11,11 @@ from PIL import Image
 
 from ..estimators import AutoEncoder
 from ..report import tile_images
+from .commands import command_help
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sample", help="draw new samples from a trained VAE",
+    p = sub.add_parser("sample", help=command_help("sample"),
                        description="Decode codes drawn from the prior of the VAE in RUN_DIR (trained with 'aekit "
                        "train --kind vae'). Images go to a PNG grid (8 to a row), any data to .npy.")
     p.add_argument("run_dir", metavar="RUN_DIR")

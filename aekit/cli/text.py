@@ -13,6 +13,7 @@ from ..data.chunks import ChunkWriter
 from ..data.texts import read_texts
 from ..estimators import TextAutoEncoder
 from ..runs import fit_text_run
+from .commands import command_help
 from .common import add_fit_options
 
 DESCRIPTION = (
@@ -26,7 +27,7 @@ DESCRIPTION = (
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("text", help="embed, search and generate texts with a sentence autoencoder",
+    p = sub.add_parser("text", help=command_help("text"),
                        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = p.add_subparsers(dest="text_command", metavar="{fit,neighbours,sample}", required=True)
 

@@ -16,11 +16,12 @@ from ..models import CORRUPTIONS, LIKELIHOODS
 from ..runs import train_run
 from ..runs.train import REPORT_ROWS
 from ..training.distributed import shutdown, world
+from .commands import command_help
 from .common import data_help, image_size
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    train = sub.add_parser("train", help="train an autoencoder and write a run directory",
+    train = sub.add_parser("train", help=command_help("train"),
                            description="Train an autoencoder on DATA and write a run directory with the model "
                            "(config.json, model.safetensors, preprocess.json), history.csv, a checkpoint and "
                            "report.html. Defaults adapt to the data's size.")

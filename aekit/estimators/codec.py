@@ -254,7 +254,8 @@ class Codec(ModelEstimator):
         return files
 
     def decompress(self, data: bytes | list[bytes], *, name: str = "the file") -> np.ndarray:
-        """uint8 images from a many-image file, or from a list of one-image files (their images in order)."""
+        """uint8 images from a many-image file, or from a list of one-image files (their images in order): ``(n, c,
+        h, w)``, or ``(n, h, w)`` for a one-channel codec whichever of the two shapes was compressed."""
         check_is_fitted(self)
         single = isinstance(data, (bytes, bytearray, memoryview))
         files = [bytes(data)] if single else [bytes(d) for d in data]

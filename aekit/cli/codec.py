@@ -16,7 +16,7 @@ from ..data.images import (
     image_mode,
     read_image,
 )
-from ..data.sources import load_source
+from ..data.sources import load_source, read_array
 from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
 from ..runs import fit_codec_run
@@ -91,12 +91,7 @@ def _read_inputs(inputs: list[str], codec: Codec) -> tuple[np.ndarray, list[str]
     for text in inputs:
         path = Path(text)
         if path.suffix.lower() == ".npy":
-            if not path.is_file():
-                raise FileNotFoundError(f"no array file at {path}")
-            try:
-                arr = np.load(path, allow_pickle=False)
-            except ValueError as exc:
-                raise ValueError(f"{path} is not a plain NumPy array file ({exc})") from exc
+            arr = read_array(path)
             arr = arr if arr.ndim != 2 else arr[None]
             images += list(arr)
             names += [f"{path.stem}-{i:05d}" for i in range(len(arr))]

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ..data.images import GREY_MODES, find_images, image_files, image_mode, read_image
-from ..data.sources import load_source
+from ..data.sources import load_source, read_array
 from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
 from ..runs import fit_denoise_run
@@ -136,7 +136,7 @@ def run_apply(args: argparse.Namespace) -> int:
             raise FileNotFoundError(f"no such file: {path}")
     out.mkdir(parents=True, exist_ok=True)
     for path in arrays:
-        cleaned = denoiser.transform(np.load(path, allow_pickle=False))
+        cleaned = denoiser.transform(read_array(path))
         np.save(out / path.name, cleaned, allow_pickle=False)
     for file, target in zip(files, targets):
         mode = image_mode(file)

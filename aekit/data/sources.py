@@ -45,6 +45,16 @@ class Source:
         return np.asarray(self.class_names, dtype=object)[np.asarray(self.y)]
 
 
+def read_array(path: Path) -> np.ndarray:
+    """A ``.npy`` file's array; never unpickles (an object array is refused with a one-line error)."""
+    if not path.is_file():
+        raise FileNotFoundError(f"no array file at {path}")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a plain NumPy array file ({exc})") from exc
+
+
 def load_source(
     spec: str | os.PathLike,
     *,
@@ -68,12 +78,7 @@ def load_source(
                              "chunks), or name one file")
         X, labels, classes = load_image_folder(path, size=image_size)
     elif path.suffix.lower() == ".npy":
-        if not path.is_file():
-            raise FileNotFoundError(f"no array file at {path}")
-        try:
-            X = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise ValueError(f"{path} is not a plain NumPy array file ({exc})") from exc
+        X = read_array(path)
     elif path.suffix.lower() in TABLE_SUFFIXES:
         X = read_table(path)
         if label_column is not None and not (label_optional and label_column not in X.columns):

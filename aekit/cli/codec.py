@@ -9,13 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.images import (
-    GREY_MODES,
-    IMAGE_SUFFIXES,
-    find_images,
-    image_mode,
-    read_image,
-)
+from ..data.images import GREY_MODES, IMAGE_SUFFIXES, find_images, image_mode, read_image, uint8_pixels
 from ..data.sources import load_source, read_array
 from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
@@ -75,8 +69,7 @@ def run_train(args: argparse.Namespace) -> int:
     if not source.is_image:
         raise ValueError(f"{args.data} holds no images (shape {np.shape(source.X)}); a codec trains on images")
     codec = Codec(lmbda=args.lmbda, target_psnr=args.target_psnr, latent_dim=args.latent_dim, max_iter=args.epochs,
-                  random_state=args.seed,
-                  device=args.device, verbose=0 if args.quiet else 1)
+                  random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1)
     out, summary = fit_codec_run(codec, source.X, args.out, overwrite=args.overwrite, name=source.name)
     print(f"{summary['bytes per image (one file each)']:.1f} bytes per image at "
           f"{summary['PSNR (dB)']:.2f} dB PSNR on {summary['images measured']} training images", file=sys.stderr)
@@ -103,13 +96,14 @@ def _read_inputs(inputs: list[str], codec: Codec) -> tuple[np.ndarray, list[str]
                                  "them or .npy arrays")
             if grey and f.is_file() and image_mode(f) not in GREY_MODES:
                 colour.append(f.name)
-            images.append(np.rint(read_image(f, grayscale=grey) * 255).astype(np.uint8))
+            images.append(uint8_pixels(read_image(f, grayscale=grey)))
             names.append(f.stem)
     if not images:
         raise ValueError("no images found in the inputs")
     if colour:  # said, not refused: a scan saved as RGB is still a grey image
-        print(f"aekit: note: {len(colour)} colour image(s) ({', '.join(colour[:3])}{', ...' if len(colour) > 3 else ''}) "
-              "converted to grey: this codec codes one channel", file=sys.stderr)
+        shown = ", ".join(colour[:3]) + (", ..." if len(colour) > 3 else "")
+        print(f"aekit: note: {len(colour)} colour image(s) ({shown}) converted to grey: this codec codes one channel",
+              file=sys.stderr)
     shapes = {np.shape(a) for a in images}
     if len(shapes) > 1:
         raise ValueError(f"the images differ in size {sorted(shapes)}; this codec codes {codec.image_shape_} images")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..data.images import GREY_MODES, find_images, image_files, image_mode, read_image
+from ..data.images import GREY_MODES, find_images, image_files, image_mode, read_image, uint8_pixels
 from ..data.sources import load_source, read_array
 from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
@@ -140,8 +140,8 @@ def run_apply(args: argparse.Namespace) -> int:
         np.save(out / path.name, cleaned, allow_pickle=False)
     for file, target in zip(files, targets):
         mode = image_mode(file)
-        image = np.rint(read_image(file, grayscale=denoiser.channels_ == 1 and mode in GREY_MODES) * 255)
-        _save_like(denoiser.transform([image.astype(np.uint8)])[0], file, mode, target)
+        image = uint8_pixels(read_image(file, grayscale=denoiser.channels_ == 1 and mode in GREY_MODES))
+        _save_like(denoiser.transform([image])[0], file, mode, target)
     print(f"wrote {len(files)} image(s) and {len(arrays)} array(s) to {out}", file=sys.stderr)
     print(out)
     return 0

@@ -121,6 +121,12 @@ def image_mode(file: str | os.PathLike) -> str:
     return _probe(Path(file))[0]
 
 
+def uint8_pixels(pixels: np.ndarray) -> np.ndarray:
+    """Floats in [0, 1] as 8-bit pixels, rounded and clipped: the inverse of :func:`unit_pixels`, what a saved or
+    decoded image holds."""
+    return np.clip(np.rint(np.asarray(pixels) * 255.0), 0, 255).astype(np.uint8)
+
+
 def unit_pixels(arr: np.ndarray, what: str = "images") -> np.ndarray:
     """Pixels as float32 in [0, 1]: uint8 divided by 255, floats checked to be finite and in [0, 1] (a one-line
     error otherwise: what every estimator that takes image arrays needs)."""

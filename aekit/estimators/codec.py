@@ -31,8 +31,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._utils import clip, next_pow2
 from ..data.batches import TensorBatches
-from ..data.images import unit_pixels
+from ..data.images import uint8_pixels, unit_pixels
 from ..io import bitstream
+from ..metrics import psnr
 from ..models.hyperprior import SCALE_TABLE, HyperpriorCodecModel, HyperpriorConfig
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
@@ -64,15 +65,15 @@ class QualityTarget(Callback):
 
     def __init__(self, model: HyperpriorCodecModel, sample: torch.Tensor, target_psnr: float) -> None:
         self.model, self.sample, self.target = model, sample, float(target_psnr)
+        self.reference = uint8_pixels(sample.cpu().numpy())
 
     def on_epoch_end(self, trainer: Any, state: Any, row: dict[str, float]) -> None:
         training = self.model.training
         self.model.eval()
         with torch.no_grad():
-            decoded = torch.round(self.model.reconstruct(self.sample) * 255)
+            decoded = uint8_pixels(self.model.reconstruct(self.sample).cpu().numpy())
         self.model.train(training)
-        mse = (decoded - torch.round(self.sample * 255)).pow(2).flatten(1).mean(1).clamp_min(1e-10)
-        measured = float((10 * torch.log10(255.0**2 / mse)).mean())
+        measured = float(psnr(self.reference, decoded).mean())
         step = float(np.clip(LMBDA_PER_DB * (self.target - measured), -MAX_STEP, MAX_STEP))
         self.model.config.lmbda *= 10**step
         row.update(sample_psnr=measured, lmbda=self.model.config.lmbda)
@@ -222,7 +223,7 @@ class Codec(ModelEstimator):
             decoded = predict_batches(lambda t: self.model_.eval().decode(*t.double().split(widths, 1)),
                                       np.concatenate(parts, 1).astype(np.float64), self.device_,
                                       batch_size=CODING_BATCH)
-        images = np.clip(np.rint(decoded * 255.0), 0, 255).astype(np.uint8)
+        images = uint8_pixels(decoded)
         return images[:, 0] if images.shape[1] == 1 else images
 
     def _coding_arithmetic(self) -> contextlib.AbstractContextManager:

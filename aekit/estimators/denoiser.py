@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip
 from ..data.batches import TensorBatches
 from ..data.image_crops import ImageCrops
-from ..data.images import unit_pixels
+from ..data.images import uint8_pixels, unit_pixels
 from ..models.denoising_unet import MULTIPLE, DenoiserConfig, DenoisingUNet
 from ..models.flops import forward_macs
 from ..training import epochs_for_steps, resolve_device
@@ -76,8 +76,7 @@ def as_image_list(X: object, what: str = "images") -> tuple[list[np.ndarray], di
 def _give_back(images: list[np.ndarray], form: dict) -> np.ndarray | list[np.ndarray]:
     """Cleaned ``(c, h, w)`` floats in [0, 1] back in the form and dtype the user passed."""
     def one(im: np.ndarray, grey: bool, dtype: np.dtype) -> np.ndarray:
-        im = np.clip(im, 0.0, 1.0)
-        im = np.rint(im * 255).astype(np.uint8) if dtype == np.uint8 else im.astype(dtype, copy=False)
+        im = uint8_pixels(im) if dtype == np.uint8 else np.clip(im, 0.0, 1.0).astype(dtype, copy=False)
         return im[0] if grey else im
 
     if form["array"]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.images import uint8_pixels
 from ..estimators import Codec
 from ..estimators.codec import as_unit_images
 from ..metrics import psnr
@@ -25,7 +26,7 @@ def fit_codec_run(codec: Codec, images: object, out: str | os.PathLike, *, overw
     out = prepare_run_dir(out, overwrite=overwrite)
     codec.fit(images)
     codec.save(out)
-    sample = np.rint(as_unit_images(images)[:REPORT_IMAGES] * 255).astype(np.uint8)
+    sample = uint8_pixels(as_unit_images(images)[:REPORT_IMAGES])
     sample = sample[:, 0] if sample.shape[1] == 1 else sample
     files = codec.compress_each(sample)
     decoded = codec.decompress(files)

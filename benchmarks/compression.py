@@ -193,7 +193,7 @@ def main() -> None:
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("bytes per image (one file each)")
     ax.set_ylabel("PSNR (dB)")
-    ax.set_title(f"{what}, {len(test)} test images")
+    ax.set_title(f"{len(test)} {what}")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -33,7 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="run directory (default: runs/<data>-<kind>-<time>)")
     train.add_argument("--epochs", type=int, default=None, metavar="N", help="maximum epochs (default: adapts)")
     train.add_argument("--batch-size", type=int, default=None, metavar="N", help="(default: adapts)")
-    train.add_argument("--learning-rate", type=float, default=1e-3, metavar="LR", help="(default: 1e-3)")
+    train.add_argument("--learning-rate", type=float, default=None, metavar="LR",
+                       help="(default: 1e-2 for conv, 1e-3 otherwise)")
     train.add_argument("--loss", default="auto", choices=("auto", *LIKELIHOODS.names()), help="(default: auto)")
     train.add_argument("--corruption", default=None, choices=CORRUPTIONS.names(),
                        help="denoising corruption (default: none, or gaussian for --kind denoising)")

@@ -127,11 +127,13 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     pretrain : bool, default=None
         Greedy layer-wise pre-training before fine-tuning (on for kind="stacked").
     max_iter : int, default=None
-        Maximum epochs; ``None`` gives about 20,000 gradient steps, between 20 and 500 epochs.
+        Maximum epochs; ``None`` gives about 20,000 gradient steps, between 20 and 500 epochs (40 epochs for
+        kind="conv"), fewer for data so large that this would take more than about ten minutes.
     batch_size : int, default=None
         ``None`` grows with the data, from 32 to 256.
-    learning_rate : float, default=1e-3
-        Adam's initial learning rate, decayed with a cosine schedule.
+    learning_rate : float, default=None
+        Adam's initial learning rate, decayed with a cosine schedule over ``max_iter`` epochs; ``None``: 1e-2 for
+        kind="conv" (batch-normalised), 1e-3 otherwise.
     tol : float, default=1e-4
         Relative improvement of the monitored loss that counts as progress for early stopping.
     loss_threshold : float, default=None
@@ -191,6 +193,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
+        "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "kind": [StrOptions(set(KINDS))],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
         "hidden_dims": ["array-like", None],
@@ -239,7 +242,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         pretrain: bool | None = None,
         max_iter: int | None = None,
         batch_size: int | None = None,
-        learning_rate: float = 1e-3,
+        learning_rate: float | None = None,
         tol: float = 1e-4,
         loss_threshold: float | None = None,
         early_stopping: bool = True,
@@ -386,17 +389,20 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             torch.manual_seed(seed)
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
-        defaults = default_training(len(train), self.batch_size, self.max_iter, macs)
+        kind_defaults = preset(self.kind)
+        defaults = default_training(len(train), self.batch_size, self.max_iter, macs,
+                                    kind_defaults.get("epochs"))
+        learning_rate = self.learning_rate or kind_defaults.get("learning_rate", 1e-3)
         threads, precision = self._arithmetic(macs * defaults.batch_size)
-        self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size,
+        self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size, "learning_rate": learning_rate,
                         "training_rows": len(train), "validation_rows": n_val, "threads": threads,
                         "precision": precision}
-        logger.info("training for at most %d epochs of batch %d (%d rows) in %d thread(s), %s",
-                    defaults.max_epochs, defaults.batch_size, len(train), threads, precision)
+        logger.info("training for at most %d epochs of batch %d (%d rows) at learning rate %g in %d thread(s), %s",
+                    defaults.max_epochs, defaults.batch_size, len(train), learning_rate, threads, precision)
         train_config = TrainConfig(
             max_epochs=defaults.max_epochs,
             batch_size=defaults.batch_size,
-            learning_rate=self.learning_rate,
+            learning_rate=learning_rate,
             early_stopping=self.early_stopping,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,

@@ -87,7 +87,7 @@ class AutoEncoderModel(_EncodingPath):
 
     def _mean(self, params: torch.Tensor) -> torch.Tensor:
         mean = self.likelihood.mean(params.flatten(1)).view(-1, *self.config.input_shape)
-        return self.input_norm.clip(mean) if self.standardised_output else mean
+        return self.input_norm.clip(mean)  # logits' means too: a sigmoid's (0, 1) is wider than the data's range
 
     def decoder_params(self, z: torch.Tensor) -> torch.Tensor:
         """The likelihood's parameters for codes ``z`` (in data units when they are the data's values)."""

@@ -36,14 +36,17 @@ class TrainingDefaults:
 
 
 def default_training(
-    n_train: int, batch_size: int | None, max_epochs: int | None, macs_per_sample: float = 0.0
+    n_train: int, batch_size: int | None, max_epochs: int | None, macs_per_sample: float = 0.0,
+    planned_epochs: int | None = None,
 ) -> TrainingDefaults:
     """Batch size grows with the data (32 to 256); epochs give about ``TARGET_STEPS`` steps (20 to 500; fewer
     than 20 only for data of millions of rows, see ``MAX_FLOOR_STEPS``), fewer when that would exceed
-    ``TRAIN_BUDGET_MACS`` of compute (but never fewer than 10, or than the floor for millions of rows)."""
+    ``TRAIN_BUDGET_MACS`` of compute (but never fewer than 10, or than the floor for millions of rows).
+    ``planned_epochs`` replaces the step target for models that need a fixed number of passes (the same cap
+    applies)."""
     bs = batch_size or clip(next_pow2(n_train / 256), 32, 256)
     floor = epochs_for_steps(MAX_FLOOR_STEPS, n_train, bs, 1, 20)
-    epochs = epochs_for_steps(TARGET_STEPS, n_train, bs, floor, 500)
+    epochs = planned_epochs or epochs_for_steps(TARGET_STEPS, n_train, bs, floor, 500)
     if macs_per_sample > 0:
         epochs = min(epochs, max(min(10, floor), int(TRAIN_BUDGET_MACS / (macs_per_sample * max(n_train, 1)))))
     return TrainingDefaults(batch_size=bs, max_epochs=max_epochs or epochs)

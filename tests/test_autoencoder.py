@@ -208,7 +208,7 @@ def test_conv_default_plans_40_epochs_at_a_higher_rate_while_other_kinds_keep_th
     assert conv.budget_["max_epochs"] == 40 and conv.n_iter_ == 40 and conv.budget_["learning_rate"] == 1e-2
     assert conv.history_[0]["lr"] == pytest.approx(1e-2, rel=0.01)  # the rate the trainer used, not just a record
     assert conv.history_[-1]["lr"] < 1e-3  # and the schedule has decayed by the planned end
-    mine = AutoEncoder(kind="conv", latent_dim=4, learning_rate=3e-3, max_iter=2, random_state=0).fit(X)
+    mine = AutoEncoder(kind="conv", latent_dim=4, learning_rate=3e-3, early_stopping=False, random_state=0).fit(X)
     assert mine.history_[0]["lr"] == pytest.approx(3e-3, rel=0.01)  # a rate the user sets wins
     deep = AutoEncoder(kind="deep", latent_dim=4, random_state=0).fit(X.reshape(64, -1))
     assert deep.budget_["learning_rate"] == 1e-3 and deep.history_[0]["lr"] == pytest.approx(1e-3, rel=0.01)

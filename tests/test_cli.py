@@ -32,6 +32,7 @@ def test_train_on_default_digits_writes_a_complete_run(digits_run, capsys):
     assert html.count("data:image/png;base64,") >= 3  # loss curves, reconstructions, code map
     assert "Inputs and reconstructions" in html and "Latent code map" in html
     assert "epochs at most, batches of" in html and "thread(s)" in html  # the budget is reported
+    assert "learning rate 0.01" in html  # with the conv default's rate
     assert len(pd.read_csv(digits_run / "history.csv")) == 3
 
 

@@ -66,9 +66,7 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
         "latent dim": ae.config_.latent_dim,
         "loss": ae.config_.likelihood["name"],
         "epochs run": ae.n_iter_,
-        "budget": ("{max_epochs} epochs at most, batches of {batch_size}, {training_rows} training + "
-                   "{validation_rows} validation rows, {threads} thread(s)").format(**ae.budget_)
-        if hasattr(ae, "budget_") else "as in the resumed run",
+        "budget": _budget_text(ae.budget_) if hasattr(ae, "budget_") else "as in the resumed run",
         f"best {'validation' if any('val_total' in r for r in ae.history_) else 'training'} loss "
         f"({ae.config_.likelihood['name']} summed over a sample's features, + other terms)": ae.best_loss_,
         "stop reason": ae.stop_reason_,
@@ -80,6 +78,13 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
                         title=f"aekit run: {ae.kind} autoencoder on {source.name}", summary=summary,
                         history=ae.history_, images=images, feature_errors=feature_errors, codes=codes, labels=labels,
                         extra_sections=extra)
+
+
+def _budget_text(budget: dict) -> str:
+    """One line of what the run was allowed; models saved before the rate was recorded lack it."""
+    text = ("{max_epochs} epochs at most, batches of {batch_size}, {training_rows} training + {validation_rows} "
+            "validation rows, {threads} thread(s)").format(**budget)
+    return text + (f", learning rate {budget['learning_rate']:g}" if "learning_rate" in budget else "")
 
 
 def generation_sections(ae: AutoEncoder, X: np.ndarray) -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 
 Every default is a number of gradient steps turned into epochs for the data at hand (:func:`epochs_for_steps`);
 callers name their own target: an autoencoder fitted by a user aims for :data:`TARGET_STEPS`, capped by a
-compute budget; an anomaly detector's members and the cluster refinement aim for fewer.
+compute budget; an anomaly detector's members and the cluster refinement aim for fewer. A kind whose schedule works
+best planned in epochs (conv: 40, see ``estimators/presets.py``) passes those instead, under the same cap.
 """
 
 from __future__ import annotations

@@ -136,20 +136,3 @@ def test_missing_cells_are_left_out_of_the_score_and_the_explanation():
         sq = member.feature_errors(x)
         b = list(df.columns).index("b")
         np.testing.assert_allclose(recon, np.delete(sq, b, axis=1).mean(axis=1), rtol=1e-6)
-
-
-def test_copies_of_one_anomaly_do_not_vouch_for_each_other():
-    # A burst of identical anomalies (one attack repeated) would be each other's nearest neighbours at distance 0;
-    # the reference keeps each distinct row once, so their neighbours are the normal rows, far away.
-    X = np.random.default_rng(0).normal(size=(300, 5))
-    X[:20] = 6.0
-    det = AnomalyDetector(random_state=0).fit(X)
-    distance = det._neighbours(det._scaled(X, reset=False)[0], None)[0].mean(axis=1)
-    assert distance[:20].min() > distance[20:].max()
-    assert len(det.reference_) == 281 and (det.predict(X) == det.labels_).all()
-
-
-def test_detector_fits_data_whose_rows_are_all_the_same():
-    det = AnomalyDetector(random_state=0).fit(np.ones((30, 4)))
-    assert len(det.reference_) == 1 and np.isfinite(det.decision_scores_).all()
-    assert det.decision_function(np.array([[1.0, 1.0, 1.0, 5.0]]))[0] > det.threshold_

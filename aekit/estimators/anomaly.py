@@ -211,17 +211,12 @@ class AnomalyDetector(ModelEstimator):
         return self
 
     def _fit_neighbours(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
-        """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample; each distinct row once) and the
-        median and inter-quartile range of the training rows' distances; returns those distances.
-
-        Why distinct: copies of one row would be each other's nearest neighbours at distance 0, so a burst of
-        identical anomalies (one attack repeated in network traffic) would look like the densest data there is.
-        On the design half of ADBench this took http from 5 to 100 AUROC for the neighbour score alone and the
-        detector's mean AP from 44.4 to 47.0 (BENCHMARKS.md, issue 9, session 19)."""
+        """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample) and the median and inter-quartile
+        range of the training rows' distances; returns those distances."""
         flat = x.reshape(len(x), -1).astype(np.float32)
         rows = np.sort(rng.choice(len(flat), self.NEIGHBOUR_ROWS, replace=False)) if len(flat) > self.NEIGHBOUR_ROWS \
             else np.arange(len(flat))
-        self.reference_ = np.unique(flat[rows], axis=0)
+        self.reference_ = flat[rows]
         d = self._neighbours(x, observed)[0].mean(axis=1)
         spread = float(np.quantile(d, 0.75) - np.quantile(d, 0.25))
         self.neighbour_center_, self.neighbour_scale_ = float(np.median(d)), spread if spread > 0 else 1.0
@@ -230,20 +225,13 @@ class AnomalyDetector(ModelEstimator):
     def _neighbours(self, x: np.ndarray, observed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Distances and indices of each row's ``NEIGHBOURS`` nearest reference rows, ``(n, k)``.
 
-        A row whose nearest reference row is at distance 0 is taken to be that row (or one of its exact copies,
-        kept once) and skips it: a training row is then scored the same while fitting and afterwards, so ``predict(X_train)`` agrees
+        A row whose nearest reference row is at distance 0 is taken to be that row (or its exact copy) and skips
+        it: a training row is then scored the same while fitting and afterwards, so ``predict(X_train)`` agrees
         with ``labels_``. Rows with missing cells are compared on their observed cells only (scikit-learn's
         ``nan_euclidean``, scaled up to all cells)."""
         from sklearn.neighbors import NearestNeighbors
 
-        n_ref = len(self.reference_)
-        if n_ref == 1:  # every training row was the same: the distance to it is all there is
-            flat = x.reshape(len(x), -1).astype(np.float64)
-            seen = np.ones_like(flat) if observed is None else observed.reshape(len(x), -1) > 0
-            diff = np.where(seen, flat - self.reference_[0], 0.0)
-            scale = flat.shape[1] / np.maximum(seen.sum(axis=1), 1)  # nan_euclidean's scaling to all cells
-            return np.sqrt((diff ** 2).sum(axis=1) * scale)[:, None], np.zeros((len(x), 1), np.int64)
-        k = min(self.NEIGHBOURS, n_ref - 1)
+        k = min(self.NEIGHBOURS, len(self.reference_) - 1)
         flat = x.reshape(len(x), -1).astype(np.float32)
         dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(self.reference_).kneighbors(flat)
         holed = np.zeros(len(flat), bool) if observed is None else (observed.reshape(len(x), -1) <= 0).any(axis=1)

@@ -52,8 +52,8 @@ from ..training.precision import PRECISIONS, step_arithmetic
 from ..training.layerwise import pretrain_layerwise
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
-from .presets import (ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden, default_latent_dim,
-                      preset)
+from .presets import (DEFAULT_LEARNING_RATE, ENCODER_SETTINGS, KINDS, NOISE_LEVELS, SPARSITY_WEIGHTS, default_hidden,
+                      default_latent_dim, preset)
 
 logger = logging.getLogger("aekit")
 
@@ -389,14 +389,14 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             torch.manual_seed(seed)
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
-        kind_defaults = preset(self.kind)
-        defaults = default_training(len(train), self.batch_size, self.max_iter, macs,
-                                    kind_defaults.get("epochs"))
-        learning_rate = self.learning_rate or kind_defaults.get("learning_rate", 1e-3)
+        kind = preset(self.kind)  # what the kind trains with unless the user set it
+        defaults = default_training(len(train), self.batch_size, self.max_iter, macs, kind.get("epochs"))
+        learning_rate = self.learning_rate if self.learning_rate is not None else \
+            kind.get("learning_rate", DEFAULT_LEARNING_RATE)
         threads, precision = self._arithmetic(macs * defaults.batch_size)
-        self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size, "learning_rate": learning_rate,
-                        "training_rows": len(train), "validation_rows": n_val, "threads": threads,
-                        "precision": precision}
+        self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size,
+                        "learning_rate": learning_rate, "training_rows": len(train), "validation_rows": n_val,
+                        "threads": threads, "precision": precision}
         logger.info("training for at most %d epochs of batch %d (%d rows) at learning rate %g in %d thread(s), %s",
                     defaults.max_epochs, defaults.batch_size, len(train), learning_rate, threads, precision)
         train_config = TrainConfig(
@@ -415,7 +415,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             precision=precision,
         )
         self.pretrain_history_ = []
-        pretrain = self.pretrain if self.pretrain is not None else preset(self.kind).get("pretrain", False)
+        pretrain = self.pretrain if self.pretrain is not None else kind.get("pretrain", False)
         if pretrain and self.missing_indicator:
             raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) does not support "
                              "missing_indicator; use kind='deep'")

@@ -28,6 +28,8 @@ PRESETS: dict[str, dict] = {
     "beta-vae": {"encoder": "mlp", "depth": 2, "bottleneck": "gaussian", "beta": 4.0},
 }
 KINDS = tuple(PRESETS)
+# Adam's initial rate for every kind whose preset names none.
+DEFAULT_LEARNING_RATE = 1e-3
 
 # Default strength of each corruption when the user names one but not its level.
 NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.25, "salt-and-pepper": 0.1}  # gaussian: times the data's std

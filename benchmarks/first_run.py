@@ -10,10 +10,12 @@ Jobs (each a fresh process, as a user runs them):
 * ``aekit detect fit cancer.csv`` — scikit-learn's breast-cancer table (569 rows, 30 columns) as CSV.
 
 Conditions: ``alone``; ``busy`` = beside one other process spinning on one core (a pure-Python loop), started
-before the job and stopped after it.
+before the job and stopped after it. A job still running after ``--limit`` seconds is stopped and shown as
+``> LIMIT`` (the code this issue was filed against took minutes beside a busy process).
 
     python benchmarks/first_run.py                                  # this checkout only, writes BENCHMARKS.md
     python benchmarks/first_run.py --baseline /tmp/old-checkout     # also the defaults of another checkout (repeatable)
+    python benchmarks/first_run.py --baseline /tmp/filed --limit 180  # stop any job after 3 minutes
 """
 
 from __future__ import annotations
@@ -38,14 +40,18 @@ print(float(AutoEncoder.load(sys.argv[1], device="cpu").reconstruction_error(X).
 """
 
 
-def run_job(tree: Path, args: list[str], env: dict[str, str], busy: bool) -> float:
-    """Wall seconds of ``aekit ARGS`` run from ``tree``; with ``busy``, beside a process spinning on one core."""
+def run_job(tree: Path, args: list[str], env: dict[str, str], busy: bool, limit: float) -> float | None:
+    """Wall seconds of ``aekit ARGS`` run from ``tree``; with ``busy``, beside a process spinning on one core.
+    ``None`` when the job was stopped after ``limit`` seconds."""
     hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if busy else None
     try:
         time.sleep(0.5 if busy else 0.0)  # let the hog take its core
         start = time.perf_counter()
-        subprocess.run([sys.executable, AT_CHECKOUT, str(tree), "--cli", *args], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            subprocess.run([sys.executable, AT_CHECKOUT, str(tree), "--cli", *args], env=env, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit)
+        except subprocess.TimeoutExpired:
+            return None
         return time.perf_counter() - start
     finally:
         if hog is not None:
@@ -65,6 +71,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", action="append", default=[],
                         help="another aekit checkout to run the same jobs from (repeat for several)")
+    parser.add_argument("--limit", type=float, default=600.0,
+                        help="seconds after which a job is stopped and shown as '> LIMIT' (default: 600)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
 
@@ -84,10 +92,12 @@ def main() -> None:
         for busy in (False, True):
             condition = "beside 1 busy process" if busy else "alone"
             run = work / f"digits-{len(rows)}"
-            train = run_job(tree, ["train", "--out", str(run), "-q"], env, busy)
-            mse = digits_mse(tree, run, env, work)
-            detect = run_job(tree, ["detect", "fit", str(cancer), "--out", str(work / f"det-{len(rows)}")], env, busy)
-            rows.append([name, condition, f"{train:.1f}", f"{mse:.5f}", f"{detect:.1f}"])
+            train = run_job(tree, ["train", "--out", str(run), "-q"], env, busy, args.limit)
+            mse = "-" if train is None else f"{digits_mse(tree, run, env, work):.5f}"
+            detect = run_job(tree, ["detect", "fit", str(cancer), "--out", str(work / f"det-{len(rows)}")], env, busy,
+                             args.limit)
+            seconds = lambda t: f"> {args.limit:.0f}" if t is None else f"{t:.1f}"
+            rows.append([name, condition, seconds(train), mse, seconds(detect)])
             print(rows[-1], flush=True)
 
     body = "\n".join([

@@ -1,0 +1,88 @@
+"""The conv autoencoder's default schedule on small image sets: does a run planned in a fixed number of epochs
+(issue 17: 40 at a learning rate of 1e-2) underfit when an epoch is only a few steps?
+
+For each dataset and training-set size, a conv autoencoder at the estimator's defaults trains on that many images
+drawn from the pool, and is scored on 1,000 other images (mean squared error per pixel on [0, 1] pixels). With
+``--baseline``, the same runs at another checkout's defaults, in the same process order, for a side-by-side table.
+One thread, as the defaults use for models this small.
+
+    python benchmarks/small_image_sets.py                              # this checkout, writes BENCHMARKS.md
+    python benchmarks/small_image_sets.py --baseline /tmp/before       # also another checkout's defaults
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _common import ROOT, markdown_table, publish, section_header
+
+AT_CHECKOUT = str(Path(__file__).with_name("at_checkout.py"))
+TEST_IMAGES = 1000
+
+# Runs in a child process so that another checkout's aekit can be imported in its place.
+ONE_FIT = """
+import json, sys, time
+import numpy as np, torch
+torch.set_num_threads(1)
+from aekit import AutoEncoder, datasets
+name, n, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+X = np.asarray(datasets.load(name)[0], dtype=np.float32)
+order = np.random.default_rng(0).permutation(len(X))
+test, pool = X[order[:%d]], order[%d:]
+rows = np.random.default_rng(100 + seed).choice(pool, n, replace=False)
+start = time.perf_counter()
+ae = AutoEncoder(kind="conv", random_state=seed).fit(X[rows])
+seconds = time.perf_counter() - start
+print(json.dumps({"mse": float(ae.reconstruction_error(test).mean()), "epochs": int(ae.n_iter_),
+                  "seconds": seconds}))
+""" % (TEST_IMAGES, TEST_IMAGES)
+
+
+def one_fit(tree: Path | None, script: Path, name: str, n: int, seed: int) -> dict:
+    head = [sys.executable] if tree is None else [sys.executable, AT_CHECKOUT, str(tree)]
+    out = subprocess.run([*head, str(script), name, str(n), str(seed)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", default=None, help="another aekit checkout whose defaults to run beside")
+    parser.add_argument("--sets", default="digits:100,300;mnist:100,1000",
+                        help="datasets and sizes, 'NAME:N,N;NAME:N' (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args()
+
+    script = Path(f"/tmp/aekit-small-image-sets-{int(time.time())}.py")
+    script.write_text(ONE_FIT)
+    codes = [("this checkout", None)] + ([(f"baseline {Path(args.baseline).name}", Path(args.baseline))]
+                                         if args.baseline else [])
+    rows = []
+    for spec in args.sets.split(";"):
+        name, sizes = spec.split(":")
+        for n in (int(s) for s in sizes.split(",")):
+            for label, tree in codes:
+                fits = [one_fit(tree, script, name, n, seed) for seed in range(args.seeds)]
+                cell = lambda key, fmt: " / ".join(fmt.format(f[key]) for f in fits)
+                rows.append([name, n, label, cell("mse", "{:.5f}"), cell("epochs", "{}"), cell("seconds", "{:.1f}")])
+                print(rows[-1], flush=True)
+    script.unlink()
+
+    body = "\n".join([
+        *section_header("Conv autoencoder on small image sets (issue 17)"),
+        f"Conv autoencoder at the estimator's defaults, trained on N images and scored on {TEST_IMAGES:,} others "
+        "(mean squared error per pixel on [0, 1] pixels); one value per seed (seeds 0 to "
+        f"{args.seeds - 1} set the model and the drawn images). One thread.",
+        "",
+        markdown_table(["data", "N", "code", "test MSE", "epochs", "fit seconds"], rows),
+    ])
+    publish("small-image-sets", body, write=not args.no_write)
+
+
+if __name__ == "__main__":
+    main()

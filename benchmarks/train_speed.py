@@ -45,8 +45,9 @@ def step_flops_per_sample(d: int) -> float:
 
 
 def time_aekit(X: np.ndarray, epochs: int, batch: int, precision: str = "auto") -> float:
-    ae = AutoEncoder(kind="basic", hidden_dims=(HIDDEN,), latent_dim=LATENT, max_iter=epochs, batch_size=batch,
-                     early_stopping=False, loss="mse", precision=precision, random_state=0)
+    # linear_path=False: PyOD's architecture exactly (the basic kind adds a linear path by default).
+    ae = AutoEncoder(kind="basic", hidden_dims=(HIDDEN,), latent_dim=LATENT, linear_path=False, max_iter=epochs,
+                     batch_size=batch, early_stopping=False, loss="mse", precision=precision, random_state=0)
     ae.fit(X)
     return len(X) * epochs / ae.train_seconds_
 

@@ -215,6 +215,42 @@ def test_conv_default_plans_40_epochs_at_a_higher_rate_while_other_kinds_keep_th
     assert deep.budget_["max_epochs"] == 500  # tables still aim for ~20,000 steps (early stopping ends them)
 
 
+def test_dense_kinds_default_to_a_linear_path_that_keeps_small_data_near_pca(digits):
+    """300 rows are too few for a deep model's layers alone: held-out rows reconstruct over twice as badly as
+    with PCA. The linear path beside the layers closes most of that gap (here 2.2x -> 1.26x PCA's error)."""
+    from sklearn.decomposition import PCA
+
+    X = digits[0].reshape(len(digits[0]), -1)
+    train, test = X[:300], X[1000:]
+    with_path = AutoEncoder(kind="deep", latent_dim=16, random_state=0).fit(train)
+    without = AutoEncoder(kind="deep", latent_dim=16, linear_path=False, random_state=0).fit(train)
+    pca = PCA(16).fit(train)
+    pca_mse = float(np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2))
+    with_mse, without_mse = (float(ae.reconstruction_error(test).mean()) for ae in (with_path, without))
+    assert with_path.config_.encoder["linear_path"] is True and without.config_.encoder["linear_path"] is False
+    assert without_mse > 2 * pca_mse  # the failure the path is for
+    assert with_mse < 1.5 * pca_mse and with_mse < 0.7 * without_mse
+
+
+@pytest.mark.parametrize("kind, expected", [("basic", True), ("deep", True), ("denoising", True), ("sparse", True),
+                                            ("contractive", True), ("stacked", False), ("vae", False)])
+def test_which_kinds_have_a_linear_path(kind, expected):
+    X = np.random.default_rng(0).random((40, 6), dtype=np.float32)
+    ae = AutoEncoder(kind=kind, latent_dim=2, max_iter=1, random_state=0).fit(X)
+    assert ae.config_.encoder["linear_path"] is expected
+    images = np.random.default_rng(0).random((16, 1, 8, 8), dtype=np.float32)
+    conv_vae = AutoEncoder(kind="vae", encoder="conv", latent_dim=2, max_iter=1, random_state=0).fit(images)
+    assert conv_vae.config_.encoder["linear_path"] is True  # a conv encoder has one whatever the kind
+
+
+def test_linear_path_refused_where_it_cannot_be_built():
+    X = np.random.default_rng(0).random((40, 6), dtype=np.float32)
+    with pytest.raises(ValueError, match="layer-wise pre-training.*linear_path=True"):
+        AutoEncoder(kind="stacked", linear_path=True, max_iter=1).fit(X)
+    with pytest.raises(ValueError, match="linear_path=True needs an 'mlp' or 'conv' encoder"):
+        AutoEncoder(encoder="bag", linear_path=True, max_iter=1).fit(X)
+
+
 def test_conv_autoencoder_on_colour_non_square_images():
     X = np.random.default_rng(0).random((24, 3, 32, 48), dtype=np.float32)
     ae = AutoEncoder(kind="conv", latent_dim=6, max_iter=2, random_state=0).fit(X)

@@ -162,6 +162,28 @@ def test_conv_linear_path_reaches_the_code_and_the_output():
     assert model.decoder.linear.weight.grad.abs().sum() > 0  # the output depends on the linear map
 
 
+def test_mlp_linear_path_reaches_the_code_and_the_output():
+    """With the linear path, the code depends on the row even when every hidden layer outputs zero, and the output
+    on the code through a linear map; without hidden layers there is nothing to add a path beside."""
+    torch.manual_seed(0)
+    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2,
+                                         encoder={"name": "mlp", "hidden": (8, 4), "linear_path": True}))
+    with torch.no_grad():
+        for layer in model.encoder.layers:
+            layer.weight.zero_()
+            layer.bias.zero_()
+    x = torch.rand(2, 6)
+    assert model.encoder.out_dim == 4  # added to the last layer's output, not concatenated beside it
+    assert not torch.allclose(model.encode(x)[0], model.encode(x)[1])
+    model.decode(torch.randn(2, 2)).sum().backward()
+    assert model.decoder.linear.weight.shape == (6, 2) and model.decoder.linear.weight.grad.abs().sum() > 0
+    plain = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "mlp", "hidden": (8,)}))
+    assert plain.encoder.linear is None and plain.decoder.linear is None  # older saved models rebuild as they were
+    linear = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2,
+                                          encoder={"name": "mlp", "hidden": (), "linear_path": True}))
+    assert linear.encoder.linear is None and linear.decoder.linear is None
+
+
 def _norm_config(likelihood: str) -> ModelConfig:
     return ModelConfig(input_shape=(2, 4, 4), latent_dim=3, encoder={"name": "conv", "hidden": (4,)},
                        likelihood={"name": likelihood},

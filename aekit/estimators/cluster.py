@@ -34,7 +34,7 @@ from ..models.cluster_pull import ClusterPull
 from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder
 from .base import ModelEstimator, register_format, tensor
-from .presets import KINDS
+from .presets import KINDS, preset
 
 if TYPE_CHECKING:  # imported where used: ~65 ms that every ``aekit`` command would otherwise pay at start-up
     from sklearn.mixture import GaussianMixture
@@ -185,8 +185,12 @@ class Clusterer(ClusterMixin, ModelEstimator):
         if n_rows is not None and n_rows < max(2, self.n_clusters):
             raise ValueError(f"n_clusters={self.n_clusters} needs at least {max(2, self.n_clusters)} samples, got "
                              f"{n_rows} sample{'s' if n_rows != 1 else ''}")
+        # A dense code without the linear path the dense kinds have had since issue 17: the clustering figures were
+        # measured without it (a conv encoder keeps its own, issue 16's).
+        dense_linear_path = None if preset(self.kind)["encoder"] == "conv" else False
         self.autoencoder_ = AutoEncoder(kind=self.kind, latent_dim=self.latent_dim, max_iter=self.max_iter,
-                                        device=self.device, random_state=seeds[0], verbose=self.verbose).fit(X)
+                                        linear_path=dense_linear_path, device=self.device, random_state=seeds[0],
+                                        verbose=self.verbose).fit(X)
         self._copy_input_facts(self.autoencoder_)
         codes = self.autoencoder_.transform(X)
         self.scaler_ = StandardScaler().fit(codes)

@@ -142,8 +142,10 @@ class Imputer(TransformerMixin, ModelEstimator):
         # width (64 to 256): tables with many related columns underfit at 2x (cardio 0.677 -> 0.620 RMSE), narrow
         # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
         hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
+        # Without the dense kinds' linear path (issue 17): these choices were measured without it.
         self.autoencoder_ = AutoEncoder(
-            kind="deep", corruption="masking", noise_level=self.mask_rate, missing_indicator=self.missing_indicator,
+            kind="deep", linear_path=False, corruption="masking", noise_level=self.mask_rate,
+            missing_indicator=self.missing_indicator,
             latent_dim=self.latent_dim or clip(width, 2, 64), hidden_dims=tuple(hidden), max_iter=self.max_iter,
             batch_size=self.batch_size, learning_rate=self.learning_rate, early_stopping=False,
             device=self.device, random_state=int(rng.integers(2**31 - 1)), verbose=self.verbose,

@@ -29,13 +29,14 @@ class MLPFamily:
     class Config:
         hidden: tuple[int, ...] = (256,)  # layer widths, first to last
         activation: str = "relu"
+        linear_path: bool = False  # a linear map from the row to the code and from the code back, beside the layers
 
     @staticmethod
     def build(input_shape: tuple[int, ...], latent_dim: int, config: Config) -> tuple[nn.Module, nn.Module]:
         d = math.prod(input_shape)
         hidden = tuple(int(h) for h in config.hidden)
-        return (MLPEncoder(d, hidden, config.activation),
-                MLPDecoder(latent_dim, hidden, d, config.activation))
+        return (MLPEncoder(d, hidden, config.activation, linear_path=config.linear_path),
+                MLPDecoder(latent_dim, hidden, d, config.activation, config.linear_path))
 
 
 @ENCODERS.register("bag")

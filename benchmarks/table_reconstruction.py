@@ -41,7 +41,8 @@ def one_size(X: np.ndarray, n: int, seed: int, kind: str) -> dict[str, float] | 
     order = np.random.default_rng(seed).permutation(len(X))
     train, test = X[order[:n]], X[order[n : n + TEST_ROWS]]
     mean, std = train.mean(axis=0), train.std(axis=0)
-    std[std == 0] = 1.0
+    # A column constant on these rows keeps its units: its float "std" of ~1e-16 would blow held-out rows up.
+    std = np.where(std > 1e-8 * np.maximum(np.abs(mean), 1.0), std, 1.0)
     train, test = (((a - mean) / std).astype(np.float32) for a in (train, test))
     out: dict[str, float] = {}
     start = time.perf_counter()

@@ -14,9 +14,10 @@ from .._utils import clip, next_pow2
 
 # ``linear_path``: a linear map from the input to the code and from the code back, beside the layers, so the code
 # can be at least what PCA finds. Without it a dense autoencoder on a few hundred rows reconstructs held-out rows
-# 2-5x worse than PCA (issue 17; chosen on subsets of the bundled digits, checked on MNIST subsets and MNIST;
-# BENCHMARKS.md, small data). Not for stacked (layer-wise pre-training chains the layers alone) nor the dense VAEs
-# (not measured). A conv encoder has one whatever the kind (issue 16), unless the user turns it off.
+# 2-5x worse than PCA (issue 17; chosen on subsets of the bundled digits, checked on MNIST subsets, small tables
+# and MNIST; BENCHMARKS.md, small image sets and small tables). Not for stacked (layer-wise pre-training chains
+# the layers alone) nor the dense VAEs (not measured). A conv encoder has one whatever the kind (issue 16), unless
+# the user turns it off.
 PRESETS: dict[str, dict] = {
     "basic": {"encoder": "mlp", "depth": 1, "linear_path": True},
     "deep": {"encoder": "mlp", "depth": 2, "linear_path": True},

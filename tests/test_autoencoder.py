@@ -243,6 +243,21 @@ def test_which_kinds_have_a_linear_path(kind, expected):
     assert conv_vae.config_.encoder["linear_path"] is True  # a conv encoder has one whatever the kind
 
 
+def test_estimators_built_on_autoencoders_keep_the_dense_model_their_figures_were_measured_with():
+    """The Imputer, the Clusterer and the detector's members were benchmarked without the dense linear path; a
+    change of the kinds' default must not move their figures unnoticed."""
+    from aekit import AnomalyDetector, Clusterer, Imputer
+
+    X = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
+    holed = X.copy()
+    holed[::7, 1] = np.nan
+    assert Imputer(max_iter=1, random_state=0).fit(holed).autoencoder_.config_.encoder["linear_path"] is False
+    clusterer = Clusterer(n_clusters=2, manifold=None, max_iter=1, random_state=0).fit(X)
+    assert clusterer.autoencoder_.config_.encoder["linear_path"] is False
+    detector = AnomalyDetector(n_estimators=1, max_iter=1, random_state=0).fit(X)
+    assert all(m.config_.encoder["linear_path"] is False for m in detector.members_)
+
+
 def test_linear_path_refused_where_it_cannot_be_built():
     X = np.random.default_rng(0).random((40, 6), dtype=np.float32)
     with pytest.raises(ValueError, match="layer-wise pre-training.*linear_path=True"):

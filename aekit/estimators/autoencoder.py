@@ -294,11 +294,16 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         self.verbose = verbose
 
     # ------------------------------------------------------------------------------------------------ fit
-    def _linear_path(self, encoder: str, kind: dict) -> dict[str, bool]:
+    def _setting(self, name: str, default: Any = None) -> Any:
+        """Parameter ``name`` as the user set it, else as the kind's preset has it, else ``default``."""
+        value = getattr(self, name)
+        return value if value is not None else preset(self.kind).get(name, default)
+
+    def _linear_path(self, encoder: str) -> dict[str, bool]:
         """The encoder's ``linear_path`` setting, for encoders that have one: the user's, else the kind's, else on
         for conv encoders. Off by default under layer-wise pre-training, which chains the MLP's layers alone."""
         cls, _ = resolve(ENCODERS, encoder)
-        pretrain = self.pretrain if self.pretrain is not None else kind.get("pretrain", False)
+        pretrain = self._setting("pretrain", False)
         if "linear_path" not in {f.name for f in fields(cls.Config)}:
             if self.linear_path:
                 raise ValueError(f"linear_path=True needs an 'mlp' or 'conv' encoder; encoder={encoder!r} has none")
@@ -306,13 +311,11 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         if self.linear_path and pretrain:
             raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) trains the MLP's layers alone "
                              "and does not support linear_path=True; use kind='deep' for a linear path")
-        on = self.linear_path if self.linear_path is not None else kind.get("linear_path", encoder == "conv")
-        return {"linear_path": bool(on) and not pretrain}
+        return {"linear_path": bool(self._setting("linear_path", encoder == "conv")) and not pretrain}
 
     def _resolve_config(self, adapter: InputAdapter, x: np.ndarray) -> ModelConfig:
         """Preset of ``kind``, overridden by every parameter the user set, completed by data-aware defaults."""
-        p = preset(self.kind)
-        pick = lambda name, default=None: getattr(self, name) if getattr(self, name) is not None else p.get(name, default)  # noqa: E731
+        pick = self._setting
         encoder = pick("encoder", "mlp")
         if encoder == "conv" and not adapter.is_image:
             raise ValueError(
@@ -322,7 +325,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         shape = adapter.model_shape
         latent = self.latent_dim or default_latent_dim(math.prod(shape))
         hidden = tuple(int(h) for h in self.hidden_dims) if self.hidden_dims is not None else \
-            default_hidden(encoder, p.get("depth", 2), shape, latent)
+            default_hidden(encoder, preset(self.kind).get("depth", 2), shape, latent)
         if not hidden:
             raise ValueError("hidden_dims must name at least one layer width")
         loss = self.loss
@@ -371,7 +374,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             input_shape=shape,
             latent_dim=int(latent),
             encoder={"name": encoder, "hidden": list(hidden), "activation": self.activation,
-                     **self._linear_path(encoder, p), **ENCODER_SETTINGS.get(encoder, {})},
+                     **self._linear_path(encoder), **ENCODER_SETTINGS.get(encoder, {})},
             bottleneck=bottleneck,
             likelihood=_settings_for(LIKELIHOODS, loss, {"blocks": adapter.blocks}),
             corruption=corruption_spec,
@@ -412,10 +415,9 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             torch.manual_seed(seed)
             self.model_ = AutoEncoderModel(self.config_)
         macs = forward_macs(self.model_, torch.zeros(1, *self.config_.input_shape))
-        kind = preset(self.kind)  # what the kind trains with unless the user set it
-        defaults = default_training(len(train), self.batch_size, self.max_iter, macs, kind.get("epochs"))
-        learning_rate = self.learning_rate if self.learning_rate is not None else \
-            kind.get("learning_rate", DEFAULT_LEARNING_RATE)
+        defaults = default_training(len(train), self.batch_size, self.max_iter, macs,
+                                    planned_epochs=preset(self.kind).get("epochs"))
+        learning_rate = self._setting("learning_rate", DEFAULT_LEARNING_RATE)
         threads, precision = self._arithmetic(macs * defaults.batch_size)
         self.budget_ = {"max_epochs": defaults.max_epochs, "batch_size": defaults.batch_size,
                         "learning_rate": learning_rate, "training_rows": len(train), "validation_rows": n_val,
@@ -438,7 +440,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
             precision=precision,
         )
         self.pretrain_history_ = []
-        pretrain = self.pretrain if self.pretrain is not None else kind.get("pretrain", False)
+        pretrain = self._setting("pretrain", False)
         if pretrain and self.missing_indicator:
             raise ValueError("layer-wise pre-training (kind='stacked', pretrain=True) does not support "
                              "missing_indicator; use kind='deep'")

@@ -12,11 +12,15 @@ matplotlib take seconds to import on a small machine, and ``aekit --help`` or ``
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from ._utils import collection_paused as _collection_paused
 
-__version__ = "0.2.0"
+try:  # the one place the version is written is pyproject.toml; the installed package metadata carries it
+    __version__ = version("aekit")
+except PackageNotFoundError:  # pragma: no cover - a source tree on sys.path without an install
+    __version__ = "0.0.0+unknown"
 
 #: public name -> the module that defines it (relative to this package)
 _EXPORTS = {

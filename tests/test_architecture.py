@@ -1,5 +1,5 @@
 """The package's shape: layers import only downward, a new part is one registered class, every saved directory
-(today's and aekit 0.1's) loads and is described by ``aekit info``."""
+loads and is described by ``aekit info``, and one written by another release is refused with what to do."""
 
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ from aekit.models import BOTTLENECKS, AutoEncoderModel, Code, ModelConfig, Term
 from aekit.training import LinearRamp, Trainer, TrainConfig
 
 PACKAGE = Path(aekit.__file__).parent
-LEGACY = Path(__file__).parent / "data" / "legacy_v1"
 # Lowest first. A module may import its own layer or any layer listed before it.
 LAYERS = ["_utils", "registry", "metrics", "report", "io", "data", "models", "training", "estimators", "runs", "cli"]
 
@@ -176,28 +175,23 @@ def test_aekit_load_dispatches_on_format(saved):
                                atol=1e-6)  # the loaded detector scores as the fitted one did
 
 
-def test_directories_saved_by_aekit_0_1_still_load_and_give_the_same_outputs(digits):
-    X, _ = digits
-    flat = X.reshape(len(X), -1)
-    ae = AutoEncoder.load(LEGACY / "autoencoder")
-    np.testing.assert_allclose(ae.transform(flat[:10]), np.load(LEGACY / "autoencoder_codes.npy"), atol=1e-6)
-    assert ae.config_.bottleneck["name"] == "gaussian"
-    conv = AutoEncoder.load(LEGACY / "conv")
-    np.testing.assert_allclose(conv.transform(X[:10]), np.load(LEGACY / "conv_codes.npy"), atol=1e-6)
-    np.testing.assert_allclose(Encoder.load(LEGACY / "conv").transform(X[:10]), np.load(LEGACY / "conv_codes.npy"),
-                               atol=1e-6)
-    det = aekit.load(LEGACY / "detector")
-    np.testing.assert_allclose(det.decision_function(flat[:10]), np.load(LEGACY / "detector_scores.npy"),
-                               rtol=1e-4, atol=1e-5)
-    cl = aekit.load(LEGACY / "clusterer")
-    np.testing.assert_array_equal(cl.predict(flat[60:80]), np.load(LEGACY / "clusterer_pred.npy"))
+def test_a_directory_from_an_older_or_newer_aekit_is_refused_with_what_to_do(saved, tmp_path, capsys):
+    import shutil
 
-
-def test_a_legacy_directory_resaved_is_in_the_current_format(tmp_path, digits):
-    X, _ = digits
-    det = AnomalyDetector.load(LEGACY / "detector")
-    det.save(tmp_path / "det")
-    assert json.loads((tmp_path / "det" / "config.json").read_text())["format"] == AnomalyDetector.FORMAT
-    flat = X.reshape(len(X), -1)[:10]
-    np.testing.assert_allclose(AnomalyDetector.load(tmp_path / "det").decision_function(flat),
-                               det.decision_function(flat))
+    root, _ = saved
+    config = json.loads((root / "ae" / "config.json").read_text())
+    assert config["format"] == "aekit.autoencoder" and config["aekit_version"] == aekit.__version__
+    for written_by, advice in ((None, "train the model again"), ("0.1.0", "train the model again"),
+                               ("99.0.0", "upgrade aekit")):
+        copy = tmp_path / f"ae-{written_by}"
+        shutil.copytree(root / "ae", copy)
+        older = {k: v for k, v in config.items() if k != "aekit_version"}
+        if written_by is None:
+            older["format"] = "aekit.autoencoder/2"  # the layout before one format per estimator
+        else:
+            older["aekit_version"] = written_by
+        (copy / "config.json").write_text(json.dumps(older))
+        with pytest.raises(ValueError, match=advice):
+            aekit.load(copy)
+        assert main(["info", str(copy)]) == 2
+        assert advice in capsys.readouterr().err

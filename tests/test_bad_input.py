@@ -51,7 +51,7 @@ def test_an_unseen_category_at_transform_warns_and_says_what_was_done():
 
 @pytest.mark.parametrize("estimator", [AutoEncoder(max_iter=1), AnomalyDetector(max_iter=1)])
 def test_a_single_row_is_refused(estimator):
-    with pytest.raises(ValueError, match="at least 2"):
+    with pytest.raises(ValueError, match=r"at least \d+ (samples|rows)"):
         estimator.fit(np.ones((1, 5), dtype=np.float32))
 
 
@@ -218,10 +218,10 @@ def sweep_files(tmp_path_factory):
     (["train", "{root}/t.csv", "--label-col", "nope", "--out", "{root}/r2"], "label column 'nope'"),
     (["train", "{root}/t.csv", "--kind", "conv", "--out", "{root}/r3"], "conv encoder needs images"),
     (["train", "{root}/t.csv", "--loss", "bce", "--out", "{root}/r4"], "needs data in [0, 1]"),
-    (["embed", "{root}/det", "{root}/t.csv", "--out", "{root}/c.csv"], "format 'aekit.anomaly-detector/2'"),
+    (["embed", "{root}/det", "{root}/t.csv", "--out", "{root}/c.csv"], "holds an 'aekit.anomaly-detector'"),
     (["embed", "{root}/run", "{root}/t.csv", "--out", "{root}/c.txt"], "--out must end in"),
     (["embed", "{root}/run", "digits", "--out", "{root}/c.csv"], "must have shape (n_samples, n_features)"),
-    (["detect", "score", "{root}/run", "{root}/t.csv", "--out", "{root}/s.csv"], "format 'aekit.autoencoder/2'"),
+    (["detect", "score", "{root}/run", "{root}/t.csv", "--out", "{root}/s.csv"], "holds an 'aekit.autoencoder'"),
     (["detect", "score", "{root}/det", "{root}/t.csv", "--out", "{root}/s.csv", "--chunk-rows", "0"],
      "--chunk-rows must be at least 1"),
     (["detect", "fit", "{root}/t.csv", "--out", "{root}/d2", "--contamination", "0.9"], "contamination"),

@@ -218,19 +218,7 @@ def test_the_loss_is_bits_plus_lmbda_times_squared_error_and_coding_matches_eval
     torch.testing.assert_close(model.reconstruct(x), decoded)
 
 
-def test_a_codec_or_file_of_the_retired_format_1_is_refused_with_what_to_do(codec, tmp_path, capsys):
-    import json
-
-    codec.save(tmp_path / "old")
-    config = json.loads((tmp_path / "old" / "config.json").read_text())
-    config["format"] = "aekit.codec/1"
-    (tmp_path / "old" / "config.json").write_text(json.dumps(config))
-    for opener in (Codec.load, load):
-        with pytest.raises(ValueError, match=r"format aekit.codec/1, which this aekit no longer reads.*codec train"):
-            opener(tmp_path / "old")
-    capsys.readouterr()
-    assert main(["info", str(tmp_path / "old")]) == 2  # one line that says what to do, not a format it cannot read
-    assert "train the codec again" in capsys.readouterr().err
+def test_a_file_of_another_bitstream_version_is_refused(codec):
     with pytest.raises(ValueError, match="format version 1"):
         codec.decompress(b"\xa1\x12\x34\x56\x78\x9a")
     with pytest.raises(ValueError, match="format version 1"):

@@ -188,7 +188,7 @@ def test_a_hole_is_not_read_as_a_value_at_the_column_mean(fitted):
     give different codes; without the indicator they are the same input."""
     _, holed, imp = fitted
     ae = imp.autoencoder_
-    pre = ae.input_.preprocessor
+    pre = ae.preprocessor_
     rows = holed.dropna().head(20)
     at_mean = rows.assign(noise=pre.inverse_transform(np.zeros((1, pre.n_features_out)))["noise"].iloc[0])
     missing = rows.assign(noise=np.nan)
@@ -199,7 +199,7 @@ def test_a_hole_is_not_read_as_a_value_at_the_column_mean(fitted):
     expected = pre.inverse_transform(ae.reconstruct_shown(shown))["noise"].to_numpy()
     np.testing.assert_allclose(imp.transform(missing)["noise"].to_numpy(dtype=float), expected, rtol=1e-5)
     plain = Imputer(missing_indicator=False, max_iter=2, random_state=0).fit(holed).autoencoder_
-    at_mean = rows.assign(noise=plain.input_.preprocessor.inverse_transform(
+    at_mean = rows.assign(noise=plain.preprocessor_.inverse_transform(
         np.zeros((1, pre.n_features_out)))["noise"].iloc[0])
     np.testing.assert_allclose(plain.transform(missing), plain.transform(at_mean), atol=1e-5)
     x = plain.model_space(rows)

@@ -203,29 +203,6 @@ def test_item_links_cannot_copy_an_item_to_itself():
                                      links={"l2": 0.0}))
 
 
-def test_a_format_1_directory_loads_as_one_member(fitted, tmp_path):
-    import json
-
-    from safetensors.torch import load_file, save_file
-
-    single = Recommender(rating_col="rating", min_rating=4, item_links=False, n_members=1, **FAST)
-    single.fit(fitted.histories_)
-    single.save(tmp_path / "rec")
-    config_file, weights = tmp_path / "rec" / "config.json", tmp_path / "rec" / "model.safetensors"
-    config = json.loads(config_file.read_text())
-    config["format"] = "aekit.recommender/1"
-    for key in ("item_links", "links_l2", "n_members"):
-        del config["params"][key]
-    del config["fitted"]["n_members"]
-    config["fitted"]["best_epoch"] = config["fitted"]["best_epoch"][0]
-    config_file.write_text(json.dumps(config))
-    tensors = {k.replace("model0.", "model.", 1): v for k, v in load_file(weights).items()}
-    save_file(tensors, weights)
-    old = load(tmp_path / "rec")
-    assert len(old.models_) == 1 and old.best_epoch_ == single.best_epoch_
-    np.testing.assert_array_equal(old.predict_scores([0, 3]), single.predict_scores([0, 3]))
-
-
 def test_item_links_auto_leaves_large_catalogues_and_recvae_alone(monkeypatch):
     from aekit.estimators import recommender
 

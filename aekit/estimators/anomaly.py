@@ -1,7 +1,7 @@
 """``AnomalyDetector``: rows or images that an ensemble of autoencoders reconstructs badly are suspicious.
 
-Why an ensemble, and why these defaults (each measured on 23 ADBench sets, one seed; see the closing notes of
-issue 3 and BENCHMARKS.md):
+Why an ensemble, and why these defaults (mean AUROC over ADBench tables, fit and scored unsupervised; the
+protocol and tables are in the benchmarks):
 
 * Columns are standardised (constant columns kept at scale 1). Rank-gauss scaling (``scaling="rank-gauss"``)
   tames heavy tails but also squashes the extreme values that make many anomalies visible: mean AUROC 73.3
@@ -9,20 +9,19 @@ issue 3 and BENCHMARKS.md):
 * Each member is a small autoencoder trained on its own random subsample of rows (at most 2048), with its own
   width and code size, about 400 gradient steps and early stopping on held-out rows. Averaging members removes
   the luck of one initialisation, and short training on subsamples limits how well anomalies are learned.
-  Three members per round scored as well as eight, at a third of the time.
+  Three members per round score as well as eight, at a third of the time.
 * A row's score has two parts per member: its reconstruction error (far from the learned manifold) and the
   Mahalanobis distance of its code among the training codes (on the manifold but far from the bulk). Either part
-  alone scored lower (72.4 for reconstruction only against 75.0 for both).
+  alone scores lower (72.4 for reconstruction only against 75.0 for both).
 * Each part is normalised by its median and inter-quartile range over the training rows, then everything is
   averaged, so no member or part dominates by scale.
 * Two rounds: after the first, the 25% highest-scoring rows are left out and the ensemble is refitted on the
   rest, so the second round learns less of the anomalies (75.5 against 75.0 with eight members).
 * Beside the autoencoders, an unlike score: each row's mean distance to its 10 nearest training rows in the
-  scaled input space, normalised the same way, weighing two thirds of the final score (issue 9). Autoencoders
-  miss anomalies that sit alone in a region the manifold passes through; neighbours catch those, and the
-  reconstruction catches what neighbours in many dimensions blur. On the design half of ADBench (15 sets, 1 seed)
-  this raised mean AUROC from 75.8 to 77.3 (IsolationForest 75.1); neighbours in the code space instead did not
-  help (75.7); weights of 1/3 and 1/2 gave 76.9 and 77.1.
+  scaled input space, normalised the same way, weighing two thirds of the final score. Autoencoders miss
+  anomalies that sit alone in a region the manifold passes through; neighbours catch those, and the
+  reconstruction catches what neighbours in many dimensions blur (mean AUROC 75.8 -> 77.3 on the design half of
+  ADBench; neighbours in the code space instead: 75.7; weights of 1/3 and 1/2: 76.9 and 77.1).
 
 The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` (1 = outlier),
 ``predict_proba``, and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
@@ -30,6 +29,7 @@ The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` 
 
 from __future__ import annotations
 
+import logging
 import math
 from numbers import Integral, Real
 from pathlib import Path
@@ -49,6 +49,8 @@ from ..data.table_files import TableFiles
 from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder, mean_over_shown
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
+
+logger = logging.getLogger("aekit")
 
 
 @register_format
@@ -91,8 +93,7 @@ class AnomalyDetector(ModelEstimator):
         1 for training rows whose score exceeds ``threshold_``.
     """
 
-    FORMAT = "aekit.anomaly-detector/2"
-    LEGACY_FORMATS = ("aekit.anomaly-detector/1",)
+    FORMAT = "aekit.anomaly-detector"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -156,7 +157,8 @@ class AnomalyDetector(ModelEstimator):
         else:
             hidden = self.hidden_dims or (clip(int(next_pow2(width) * rng.choice([0.5, 1.0])), 8, 256),)
             latent = self.latent_dim or int(rng.integers(max(1, width // 6), max(2, width // 3) + 1))
-            # No linear path (the dense kinds' default since issue 17): the ADBench figures were measured without.
+            # No linear path beside the layers: a member that can copy its input linearly reconstructs anomalies
+            # too, and the ADBench figures were measured without one.
             params = {"kind": "basic", "hidden_dims": tuple(int(h) for h in hidden), "latent_dim": latent,
                       "loss": "mse", "linear_path": False}
         batch = self.batch_size or clip(next_pow2(n_rows / 16), 16, 128)
@@ -177,8 +179,13 @@ class AnomalyDetector(ModelEstimator):
         if isinstance(X, TableFiles):
             _, X, _ = X.sample(self.STREAM_FIT_ROWS, seed=check_random_state(self.random_state).randint(2**31 - 1))
         x, observed = self._scaled(X, reset=True)
-        if len(x) < 2:
-            raise ValueError(f"AnomalyDetector needs at least 2 rows to fit; got n_samples = {len(x)}")
+        if len(x) < self.MIN_ROWS:
+            raise ValueError(f"AnomalyDetector needs at least {self.MIN_ROWS} rows to fit (its members hold rows out "
+                             f"and its threshold is a quantile of the training scores); got n_samples = {len(x)}")
+        flat = x.reshape(len(x), -1)
+        if np.all(flat.max(axis=0) == flat.min(axis=0)):
+            raise ValueError(f"every column of X is constant over its {len(x)} rows, so no row differs from another; "
+                             "fit the detector on data that varies")
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
         n = len(x)
@@ -194,8 +201,7 @@ class AnomalyDetector(ModelEstimator):
                                      random_state=int(rng.integers(2**31 - 1)))
                 member.fit(x[rows])
                 self.members_.append(member)
-                if self.verbose:
-                    print(f"member {i + 1}/{k}: {member.n_iter_} epochs, {member.stop_reason_}")
+                logger.info("member %d/%d: %d epochs, %s", i + 1, k, member.n_iter_, member.stop_reason_)
             outputs = self._member_outputs(x, observed)
             self._fit_code_densities([z[keep] for z, _ in outputs])
             parts = self._member_parts(outputs)  # (k, n, P)
@@ -243,10 +249,8 @@ class AnomalyDetector(ModelEstimator):
         cols = (dist[:, :1] == 0).astype(np.int64) + np.arange(k)
         return np.take_along_axis(dist, cols, axis=1), np.take_along_axis(idx, cols, axis=1)
 
-    def _with_neighbours(self, ae_score: np.ndarray, distance: np.ndarray | None) -> np.ndarray:
-        """The final score; a detector saved before the neighbour score existed keeps its autoencoder score."""
-        if distance is None:
-            return ae_score
+    def _with_neighbours(self, ae_score: np.ndarray, distance: np.ndarray) -> np.ndarray:
+        """The final score: the autoencoders' and the neighbours' normalised scores, weighed."""
         neighbours = (distance - self.neighbour_center_) / self.neighbour_scale_
         return (1 - self.NEIGHBOUR_WEIGHT) * ae_score + self.NEIGHBOUR_WEIGHT * neighbours
 
@@ -273,16 +277,16 @@ class AnomalyDetector(ModelEstimator):
     NEIGHBOUR_ROWS = 20_000  # reference rows kept (a seeded sample of larger training sets)
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
+    MIN_ROWS = 10  # fewer rows leave no held-out rows for the members and no quantile for the threshold
 
-    @staticmethod
-    def _member_errors(member: AutoEncoder, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _member_errors(self, member: AutoEncoder, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """A member's codes and per-feature squared errors on ``x``, for the score and its explanation alike.
 
-        Fully connected members run in float64, so that a row scores the same whether it is scored alone or among
-        others (the code part magnifies float32 rounding, which varies with the batch size); for tables that
-        costs about twice a float32 pass of a small model. Image members stay in float32: float64 convolutions
-        are about 9x slower on a CPU."""
-        return member._codes_and_squared_errors(x, float64=len(member.config_.input_shape) == 1)
+        Table members run in float64, so that a row scores the same whether it is scored alone or among others
+        (the code part magnifies float32 rounding, which varies with the batch size); for tables that costs about
+        twice a float32 pass of a small model. Image members stay in float32: float64 convolutions are about 9x
+        slower on a CPU."""
+        return member.codes_and_feature_errors(x, float64=not self.input_.is_image)
 
     def _member_outputs(self, x: np.ndarray, observed: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each member's codes and per-row reconstruction errors on ``x`` (the mean over the row's observed cells:
@@ -328,9 +332,7 @@ class AnomalyDetector(ModelEstimator):
         check_is_fitted(self)
         x, observed = self._scaled(X, reset=False)
         ae_score = self._combine(self._member_parts(self._member_outputs(x, observed)))
-        distance = None if getattr(self, "reference_", None) is None else \
-            self._neighbours(x, observed)[0].mean(axis=1)  # None: saved before the neighbour score existed
-        return self._with_neighbours(ae_score, distance)
+        return self._with_neighbours(ae_score, self._neighbours(x, observed)[0].mean(axis=1))
 
     def predict(self, X: object) -> np.ndarray:
         """1 for outliers (score above ``threshold_``), 0 for inliers."""
@@ -365,9 +367,9 @@ class AnomalyDetector(ModelEstimator):
                 errors = np.where(seen, errors, 0.0)  # a missing cell cannot drive the score
             per_feature += errors / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
-        if getattr(self, "reference_", None) is not None:  # the neighbour score's share, as in the score itself
-            per_feature = (1 - self.NEIGHBOUR_WEIGHT) * per_feature + \
-                self.NEIGHBOUR_WEIGHT * self._neighbour_contributions(x, observed)
+        # the neighbour score's share, as in the score itself
+        per_feature = (1 - self.NEIGHBOUR_WEIGHT) * per_feature + \
+            self.NEIGHBOUR_WEIGHT * self._neighbour_contributions(x, observed)
         names, per_feature = self._group_features(per_feature)
         top = min(top, len(names))
         order = np.argsort(-per_feature, axis=1, kind="stable")[:, :top]
@@ -402,11 +404,9 @@ class AnomalyDetector(ModelEstimator):
         return {f"member{i}": member for i, member in enumerate(self.members_)}
 
     def _state(self) -> dict[str, Any]:
-        tensors = {"decision_scores": tensor(np.asarray(self.decision_scores_, dtype=np.float64))}
-        neighbours = None
-        if getattr(self, "reference_", None) is not None:
-            tensors["reference"] = tensor(self.reference_)
-            neighbours = {"center": self.neighbour_center_, "scale": self.neighbour_scale_}
+        tensors = {"decision_scores": tensor(np.asarray(self.decision_scores_, dtype=np.float64)),
+                   "reference": tensor(self.reference_)}
+        neighbours = {"center": self.neighbour_center_, "scale": self.neighbour_scale_}
         for i in range(len(self.members_)):
             tensors[f"code_mean{i}"] = tensor(self.code_mean_[i])
             tensors[f"code_precision{i}"] = tensor(self.code_precision_[i])
@@ -422,12 +422,8 @@ class AnomalyDetector(ModelEstimator):
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted, tensors = saved["config"]["fitted"], saved["state_dict"]
         self.members_ = [AutoEncoder.load(path / f"member{i}", device=device) for i in range(fitted["n_members"])]
-        self._restore_scores(fitted, tensors, saved["preprocess"])
-
-    def _restore_scores(self, fitted: dict, tensors: dict, preprocess: dict) -> None:
-        """Everything but the members, from the saved facts, tensors and preprocessing (shared with legacy)."""
-        self.input_ = InputAdapter.from_dict(preprocess["input"])
-        self.scaler_ = scaler_from_dict(preprocess["scaler"])
+        self.input_ = InputAdapter.from_dict(saved["preprocess"]["input"])
+        self.scaler_ = scaler_from_dict(saved["preprocess"]["scaler"])
         self.decision_scores_ = tensors["decision_scores"].numpy()
         self.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(self.members_))]
         self.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(self.members_))]
@@ -435,10 +431,9 @@ class AnomalyDetector(ModelEstimator):
         self.error_scale_ = np.asarray(fitted["error_scale"], dtype=np.float64)
         self.threshold_ = float(fitted["threshold"])
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
-        self.reference_ = tensors["reference"].numpy() if "reference" in tensors else None  # older detectors: none
-        if self.reference_ is not None:
-            self.neighbour_center_ = float(fitted["neighbours"]["center"])
-            self.neighbour_scale_ = float(fitted["neighbours"]["scale"])
+        self.reference_ = tensors["reference"].numpy()
+        self.neighbour_center_ = float(fitted["neighbours"]["center"])
+        self.neighbour_scale_ = float(fitted["neighbours"]["scale"])
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:

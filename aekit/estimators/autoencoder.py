@@ -29,6 +29,7 @@ from ..data.batches import TensorBatches
 from ..data.stream_batches import StreamBatches
 from ..data.table_files import TableFiles
 from ..data.input import InputAdapter
+from ..data.tabular import TabularPreprocessor
 from ..models import (
     BOTTLENECKS,
     CORRUPTIONS,
@@ -193,8 +194,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
     (1797, 8)
     """
 
-    FORMAT = "aekit.autoencoder/2"
-    LEGACY_FORMATS = ("aekit.autoencoder/1",)
+    FORMAT = "aekit.autoencoder"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -610,12 +610,21 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         check_is_fitted(self)
         return self.input_.feature_names or [f"x{i}" for i in range(math.prod(self.config_.input_shape))]
 
-    def _codes_and_squared_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Codes ``(n, K)`` and per-feature squared errors ``(n, d)`` (float64, NaN where missing), one encoder pass.
+    def codes_and_feature_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Codes ``(n, latent_dim)`` and the squared reconstruction error of every model-space feature ``(n, d)``
+        (float64, NaN for missing cells), from one encoder pass: what a scorer built on autoencoders reads.
 
-        ``float64``: run the model in double precision (``in_float64``). A float32 matrix product can round a row's
-        result differently by the number of rows beside it (the CPU library picks its kernel by batch size), so a
-        score that magnifies the code (a Mahalanobis distance) would depend on which rows were scored together."""
+        Parameters
+        ----------
+        X : array-like, images or pandas.DataFrame
+            Data laid out as in ``fit``.
+        float64 : bool, default=False
+            Run the model in double precision. A float32 matrix product can round a row's result differently by
+            the number of rows beside it (the CPU library picks its kernel by batch size), so a score that
+            magnifies the code (a Mahalanobis distance) would depend on which rows were scored together; in
+            float64 a row scores the same alone as in a batch. About twice the cost of a float32 pass for a
+            small dense model; convolutions in float64 are far slower on a CPU.
+        """
         x, observed = self._model_input(X)
         run = in_float64(self.model_, "encode_reconstruct") if float64 else self.model_.encode_reconstruct
         z, x_hat = predict_batches(run, self._shown(x, observed), self.device_)
@@ -624,7 +633,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     def feature_errors(self, X: object) -> np.ndarray:
         """Squared reconstruction error of every model-space feature, ``(n, d)`` float64; NaN for missing cells."""
-        return self._codes_and_squared_errors(X)[1]
+        return self.codes_and_feature_errors(X)[1]
 
     def reconstruction_error(self, X: object) -> np.ndarray:
         """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
@@ -636,8 +645,15 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
 
     def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
-        z, sq = self._codes_and_squared_errors(X)
+        z, sq = self.codes_and_feature_errors(X)
         return z, mean_over_shown(sq, ~np.isnan(sq))
+
+    @property
+    def preprocessor_(self) -> TabularPreprocessor | None:
+        """The fitted table encoding (scaling, one-hot columns, their ``blocks``) of a model fitted on a DataFrame;
+        ``None`` for arrays and images, which the model reads as given."""
+        check_is_fitted(self, "input_")
+        return self.input_.preprocessor
 
     def score(self, X: object, y: object = None) -> float:
         """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""

@@ -11,7 +11,7 @@ estimator:
   estimators built on other estimators save them as sub-directories (``children``). Subclasses say only what
   their own state is (``_state`` / ``_restore``). No pickle: loading reads JSON and safetensors only.
 * **Format registry** — every estimator class registers its ``FORMAT``, so :func:`load` and ``aekit info`` open
-  any saved directory by its ``format`` field, and older formats are converted on load (``legacy.py``).
+  any saved directory by its ``format`` field.
 """
 
 from __future__ import annotations
@@ -50,10 +50,8 @@ FORMATS: Registry[type] = Registry("model directory format")
 
 
 def register_format(cls: type) -> type:
-    """Class decorator: ``cls.FORMAT`` (and its ``OLDER_FORMATS``, ``LEGACY_FORMATS`` and ``RETIRED_FORMATS``) open
-    with ``cls.load``."""
-    for fmt in (cls.FORMAT, *cls.OLDER_FORMATS, *cls.LEGACY_FORMATS, *cls.RETIRED_FORMATS):
-        FORMATS.register(fmt)(cls)
+    """Class decorator: directories of format ``cls.FORMAT`` open with ``cls.load``."""
+    FORMATS.register(cls.FORMAT)(cls)
     return cls
 
 
@@ -61,15 +59,8 @@ class ModelEstimator(BaseEstimator):
     """Base of aekit's estimators; see the module docstring. Subclasses set ``FORMAT`` and implement
     ``_state``/``_restore`` (and ``_children`` when they hold other estimators)."""
 
+    #: What ``config.json`` calls a saved directory of this class (``aekit.load`` dispatches on it).
     FORMAT: ClassVar[str] = ""
-    #: Earlier formats that ``_restore`` reads as they are (it fills in what they lack); an older aekit refuses
-    #: the current one, so a file is never read by rules it does not know.
-    OLDER_FORMATS: ClassVar[tuple[str, ...]] = ()
-    #: Formats converted on load by :mod:`.legacy`.
-    LEGACY_FORMATS: ClassVar[tuple[str, ...]] = ()
-    #: Earlier formats this aekit can no longer read (the model changed shape): loading one (``aekit info``
-    #: included) says so and what to do instead, ``{format: advice}``, rather than "unknown format".
-    RETIRED_FORMATS: ClassVar[dict[str, str]] = {}
 
     # ------------------------------------------------------------------------------------ input bookkeeping
     def _fit_input(self, X: object) -> InputAdapter:
@@ -163,16 +154,8 @@ class ModelEstimator(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> ModelEstimator:
-        """Load a directory written by :meth:`save` (or by an older aekit: converted on the fly)."""
-        fmt = read_config(path)["format"]
-        if fmt in cls.RETIRED_FORMATS:
-            raise ValueError(f"{path} holds a {cls.__name__} of format {fmt}, which this aekit no longer reads "
-                             f"(it reads {cls.FORMAT}): {cls.RETIRED_FORMATS[fmt]}")
-        if fmt in cls.LEGACY_FORMATS:
-            from .legacy import load_legacy
-
-            return load_legacy(cls, path, device)
-        saved = read_model_dir(path, (cls.FORMAT, *cls.OLDER_FORMATS))
+        """Load a directory written by :meth:`save`."""
+        saved = read_model_dir(path, cls.FORMAT)
         config = saved["config"]
         try:
             est = cls(**{**config["params"], **({"device": device} if "device" in config["params"] else {})})

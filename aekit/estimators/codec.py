@@ -127,9 +127,7 @@ class Codec(ModelEstimator):
     history_ : list of dict
     """
 
-    FORMAT = "aekit.codec/2"
-    RETIRED_FORMATS = {"aekit.codec/1": "it has a global code only, which this codec's model replaced; train the "
-                                        "codec again with 'aekit codec train'"}
+    FORMAT = "aekit.codec"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,

@@ -129,7 +129,7 @@ class Denoiser(TransformerMixin, ModelEstimator):
     train_seconds_ : float
     """
 
-    FORMAT = "aekit.denoiser/1"
+    FORMAT = "aekit.denoiser"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,

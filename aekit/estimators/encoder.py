@@ -16,10 +16,9 @@ from ..models.missing_flags import blank_missing
 from ..training import resolve_device
 from .base import FORMATS
 
-FORMAT = "aekit.encoder/2"
-LEGACY_FORMAT = "aekit.encoder/1"
-# An encoder also loads from a whole autoencoder's directory (its decoder is left out).
-AUTOENCODER_FORMATS = ("aekit.autoencoder/2", "aekit.autoencoder/1")
+FORMAT = "aekit.encoder"
+#: An encoder also loads from a whole autoencoder's directory (its decoder is left out).
+AUTOENCODER_FORMAT = "aekit.autoencoder"
 
 
 class Encoder:
@@ -53,15 +52,10 @@ class Encoder:
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> Encoder:
         """Load an encoder saved by :meth:`save`, or the encoder part of a saved ``AutoEncoder``."""
-        saved = read_model_dir(path, (FORMAT, LEGACY_FORMAT, *AUTOENCODER_FORMATS))
-        legacy = saved["config"]["format"].endswith("/1")
+        saved = read_model_dir(path, (FORMAT, AUTOENCODER_FORMAT))
         try:
-            if legacy:  # aekit 0.1: flat model config at "model", the input mapping as the whole preprocess.json
-                config = ModelConfig.from_legacy_dict(saved["config"]["model"])
-                adapter = InputAdapter.from_dict(saved["preprocess"])
-            else:
-                config = ModelConfig.from_dict(saved["config"]["fitted"]["model"])
-                adapter = InputAdapter.from_dict(saved["preprocess"]["input"])
+            config = ModelConfig.from_dict(saved["config"]["fitted"]["model"])
+            adapter = InputAdapter.from_dict(saved["preprocess"]["input"])
             model = EncoderModel(config)
             state = {k: v for k, v in saved["state_dict"].items() if k.startswith(("encoder.", "bottleneck."))}
             model.load_state_dict(state)
@@ -77,5 +71,4 @@ class Encoder:
                 "latent dim": model.get("latent_dim"), "encoder": model.get("encoder", {}).get("name")}
 
 
-for _fmt in (FORMAT, LEGACY_FORMAT):
-    FORMATS.register(_fmt)(Encoder)
+FORMATS.register(FORMAT)(Encoder)

@@ -65,7 +65,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         Share of missing cells per column in the fitted table.
     """
 
-    FORMAT = "aekit.imputer/1"
+    FORMAT = "aekit.imputer"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -155,7 +155,7 @@ class Imputer(TransformerMixin, ModelEstimator):
 
     def _measure_check(self, frame: pd.DataFrame, held: np.ndarray) -> None:
         """Error on the held-out cells per column (``check_``); :meth:`sample` takes its noise scale from it."""
-        pre = self.autoencoder_.input_.preprocessor
+        pre = self.autoencoder_.preprocessor_
         x, observed = pre.transform(frame)
         held_model = np.zeros_like(observed, dtype=bool)
         for j, block in enumerate(pre.blocks):
@@ -192,7 +192,7 @@ class Imputer(TransformerMixin, ModelEstimator):
     def _model_table(self, X: object) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         frame = self._frame(X, reset=False)
         # A category never seen in fit can be neither kept (no column for it) nor filled: refuse it.
-        x, observed = self.autoencoder_.input_.preprocessor.transform(frame, unseen="error")
+        x, observed = self.autoencoder_.preprocessor_.transform(frame, unseen="error")
         return frame, x, observed
 
     def transform(self, X: object) -> np.ndarray | pd.DataFrame:
@@ -208,7 +208,7 @@ class Imputer(TransformerMixin, ModelEstimator):
             raise ValueError(f"n_draws must be a positive integer, got {n_draws!r}")
         frame, x, observed = self._model_table(X)
         rng = np.random.default_rng(random_state)
-        pre = self.autoencoder_.input_.preprocessor
+        pre = self.autoencoder_.preprocessor_
         draws = []
         # A numeric cell's noise is its column's held-out RMSE (1 standard deviation where nothing was held out).
         rmse = self.check_.get("rmse (std units)", pd.Series(np.nan, index=self.check_.index)).fillna(1.0)
@@ -231,7 +231,7 @@ class Imputer(TransformerMixin, ModelEstimator):
 
     def _output(self, X: object, frame: pd.DataFrame, filled: np.ndarray) -> np.ndarray | pd.DataFrame:
         """Put the predictions into the user's table: only where a value was missing, in the column's own type."""
-        decoded = self.autoencoder_.input_.preprocessor.inverse_transform(filled)
+        decoded = self.autoencoder_.preprocessor_.inverse_transform(filled)
         out = frame.copy()
         for label, name in zip(frame.columns, self.columns_):
             holes = out[label].isna().to_numpy()

@@ -141,8 +141,7 @@ class Recommender(ModelEstimator):
     >>> rec.fit(ratings).recommend([1, 2], k=10)                                                  # doctest: +SKIP
     """
 
-    FORMAT = "aekit.recommender/2"  # /2: several members, item links
-    OLDER_FORMATS = ("aekit.recommender/1",)
+    FORMAT = "aekit.recommender"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
@@ -376,8 +375,7 @@ class Recommender(ModelEstimator):
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted, tensors = saved["config"]["fitted"], saved["state_dict"]
         self.config_ = ModelConfig.from_dict(fitted["model"])
-        # format 1 saved one model under "model."; format 2 one per member under "model0.", "model1.", ...
-        prefixes = [f"model{i}." for i in range(fitted["n_members"])] if "n_members" in fitted else ["model."]
+        prefixes = [f"model{i}." for i in range(fitted["n_members"])]
         self.models_ = [self._placed(AutoEncoderModel(self.config_),
                                      {k[len(p):]: v for k, v in tensors.items() if k.startswith(p)}, device)
                         for p in prefixes]
@@ -388,7 +386,7 @@ class Recommender(ModelEstimator):
              tensors["histories.indptr"].numpy()), shape=(len(self.user_ids_), len(self.item_ids_)))
         self.history_ = saved["history"]
         self.n_iter_, self.stop_reason_ = fitted["n_iter"], fitted["stop_reason"]
-        self.best_epoch_ = np.atleast_1d(fitted["best_epoch"]).tolist()  # format 1: one int
+        self.best_epoch_ = list(fitted["best_epoch"])
         self.validation_ndcg_ = fitted["validation_ndcg"] if fitted["validation_ndcg"] is not None else float("nan")
         self.validation_metrics_ = dict(fitted["validation_metrics"])
 

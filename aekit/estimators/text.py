@@ -124,7 +124,7 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
     >>> tae.neighbours("printer does not print", k=5)                 # doctest: +SKIP
     """
 
-    FORMAT = "aekit.text/1"
+    FORMAT = "aekit.text"
 
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,

@@ -3,6 +3,11 @@
 
 Loading reads JSON and safetensors only, so a model directory from someone else cannot execute anything; a
 damaged or foreign file gives a ``ValueError`` that names it.
+
+``config.json`` names what the directory holds (``format``, e.g. ``"aekit.autoencoder"``) and the aekit release
+that wrote it (``aekit_version``, from the package metadata). One layout per format is read: a directory written
+by a release older than :data:`READABLE_SINCE` (when a layout last changed) or newer than this one is refused
+with what to do, never read by rules it was not written under.
 """
 
 from __future__ import annotations
@@ -17,9 +22,23 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
+from .. import __version__
 from .._utils import atomic_write_bytes, atomic_write_json, atomic_write_text, read_json
 
 CONFIG, WEIGHTS, PREPROCESS, HISTORY = "config.json", "model.safetensors", "preprocess.json", "history.csv"
+#: The oldest aekit release whose model directories this one reads (raise it when a saved layout changes).
+READABLE_SINCE = "0.2.0"
+
+
+def _release(text: str) -> tuple[int, ...]:
+    """``"0.2.0"`` -> ``(0, 2, 0)``; anything after the numeric release (``"0.3.0.dev1"``) is ignored."""
+    parts = []
+    for piece in str(text).split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit()) if piece[:1].isdigit() else ""
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
 
 
 def write_model_dir(
@@ -30,9 +49,12 @@ def write_model_dir(
     preprocess: dict,
     history: list[dict[str, float]],
 ) -> Path:
-    """Write the four files of a model directory (each atomically); returns the directory."""
+    """Write the four files of a model directory (each atomically); returns the directory. ``config`` holds the
+    ``format``; the writing release is added as ``aekit_version``."""
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
+    config = {"format": config["format"], "aekit_version": __version__,
+              **{k: v for k, v in config.items() if k != "format"}}
     tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
     atomic_write_bytes(path / WEIGHTS, st_save(tensors, metadata={"format": str(config.get("format", ""))}))
     atomic_write_json(path / PREPROCESS, preprocess)
@@ -52,6 +74,14 @@ def read_config(path: str | os.PathLike) -> dict:
     config = read_json(path / CONFIG, "model config")
     if not isinstance(config, dict) or not isinstance(config.get("format"), str):
         raise ValueError(f"{path / CONFIG} has no 'format' field; it was not written by aekit")
+    written_by = config.get("aekit_version")
+    if not isinstance(written_by, str) or _release(written_by) < _release(READABLE_SINCE):
+        raise ValueError(f"{path} was saved by an older aekit ({written_by or 'before ' + READABLE_SINCE}, format "
+                         f"{config['format']!r}) whose layout this aekit {__version__} no longer reads; train the "
+                         "model again with this version")
+    if _release(written_by) > _release(__version__):
+        raise ValueError(f"{path} was saved by aekit {written_by}, newer than this aekit {__version__}; upgrade "
+                         "aekit to load it")
     return config
 
 
@@ -61,7 +91,9 @@ def read_model_dir(path: str | os.PathLike, expected_format: str | tuple[str, ..
     config = read_config(path)
     formats = (expected_format,) if isinstance(expected_format, str) else expected_format
     if config["format"] not in formats:
-        raise ValueError(f"{path / CONFIG} has format {config['format']!r}; expected one of {list(formats)}")
+        wanted = " or ".join(repr(f) for f in formats)
+        raise ValueError(f"{path} holds an {config['format']!r}, not an {wanted}; give a directory saved by the "
+                         "matching estimator or command")
     weights = path / WEIGHTS
     if not weights.is_file():
         raise FileNotFoundError(f"model weights not found: {weights}")

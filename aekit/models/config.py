@@ -70,30 +70,3 @@ class ModelConfig:
         if unknown:
             raise ValueError(f"unknown model config keys {sorted(unknown)}; this file was written by another tool")
         return cls(**d)
-
-    @classmethod
-    def from_legacy_dict(cls, d: dict) -> ModelConfig:
-        """Convert the flat model config of aekit 0.1 directories (formats ``*/1``) to part specs."""
-        corruption = None
-        if d.get("corruption"):
-            corruption = {"name": d["corruption"], "level": d.get("noise_level", 0.0)}
-        regularizers = []
-        if d.get("sparsity") == "l1":
-            regularizers.append({"name": "sparsity-l1", "weight": d.get("sparsity_weight", 0.0)})
-        elif d.get("sparsity") == "kl":
-            regularizers.append({"name": "sparsity-kl", "weight": d.get("sparsity_weight", 0.0),
-                                 "target": d.get("sparsity_target", 0.05)})
-        if d.get("contractive_weight", 0.0) > 0:
-            regularizers.append({"name": "contractive", "weight": d["contractive_weight"]})
-        bottleneck = {"name": d.get("bottleneck", "deterministic")}
-        if bottleneck["name"] == "gaussian":
-            bottleneck["beta"] = d.get("beta", 1.0)
-        elif d.get("code_activation"):
-            bottleneck["activation"] = d["code_activation"]
-        likelihood = {"name": d.get("loss", "mse")}
-        if likelihood["name"] == "mixed":
-            likelihood["blocks"] = d.get("blocks", [])
-        return cls(input_shape=d["input_shape"], latent_dim=d["latent_dim"],
-                   encoder={"name": d.get("encoder", "mlp"), "hidden": d.get("hidden", [256]),
-                            "activation": d.get("activation", "relu")},
-                   bottleneck=bottleneck, likelihood=likelihood, corruption=corruption, regularizers=regularizers)

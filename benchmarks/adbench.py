@@ -1,18 +1,32 @@
 """ADBench anomaly detection: aekit's AnomalyDetector vs PyOD's detectors, one protocol for all.
 
-For every ``.npz`` in the folder (default: ``$AEKIT_DATA/adbench``): standardise the columns; cap at 20,000 rows
-with a seeded random subsample; fit unsupervised on all rows; score the same rows; AUROC and average precision
-against ``y``; repeated for each seed. Detectors run at their defaults (PyOD's with ``verbose=0``), nothing is
-tuned per dataset. Writes the per-dataset table, mean AUROC, mean AP, mean rank and total fit+score seconds.
+Two settings, each with its own section of BENCHMARKS.md:
+
+* ``--setting unsupervised`` (default): for every ``.npz`` in the folder (default: ``$AEKIT_DATA/adbench``):
+  standardise the columns; cap at 20,000 rows with a seeded random subsample; fit unsupervised on all rows; score
+  the same rows.
+* ``--setting novelty`` (ADBench's semi-supervised protocol with clean training data, as used by Livernoche et
+  al., ICLR 2024): train on a seeded half of the normal rows (at most 10,000); test on the other half plus every
+  anomaly (a seeded subsample of at most 20,000 rows); columns standardised on the training rows. aekit runs
+  with ``novelty=True``, PyOD's LOF with ``novelty=True``.
+
+AUROC and average precision against ``y``, repeated for each seed. Detectors run at their defaults (PyOD's with
+``verbose=0``), nothing is tuned per dataset. Writes the per-dataset table, mean AUROC, mean AP, mean rank and
+total fit+score seconds, for the design half, the held-out half and all sets apart.
 
     python benchmarks/adbench.py                         # all datasets, 3 seeds, writes BENCHMARKS.md
+    python benchmarks/adbench.py --setting novelty       # clean training data, its own section
     python benchmarks/adbench.py /path/to/other/adbench  # any folder of ADBench-format .npz files
     python benchmarks/adbench.py --only cardio,glass --seeds 1 --detectors aekit,IForest --no-write
+    python benchmarks/adbench.py --setting novelty --design --no-write   # the design half only, for screens
+    python benchmarks/adbench.py --setting novelty --only glass --results part1.json --no-write
+    python benchmarks/adbench.py --setting novelty --merge part1.json,part2.json   # one table from parts
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import time
@@ -20,12 +34,13 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import markdown_table, publish, section_header
+from _common import command_line, commit, markdown_table, publish, section_header
 from scipy.stats import rankdata
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 MAX_ROWS = 20_000
+MAX_TRAIN_ROWS = 10_000  # novelty setting: normal training rows
 #: Issue 9's protocol: every design choice of aekit's detector since then was measured on these 15 sets only (a
 #: seeded half: ``np.random.default_rng(0).permutation`` of the 30 sorted file names); the other 15 are the
 #: held-out half, reported apart.
@@ -34,11 +49,11 @@ DESIGN = ["14_glass", "16_http", "17_InternetAds", "19_landsat", "22_magic.gamma
           "8_celeba"]
 
 
-def make_detector(name: str, seed: int):
+def make_detector(name: str, seed: int, setting: str = "unsupervised", n_features: int | None = None):
     if name == "aekit":
         from aekit import AnomalyDetector
 
-        return AnomalyDetector(random_state=seed)
+        return AnomalyDetector(random_state=seed, novelty=setting == "novelty")
     if name == "IForest":
         from pyod.models.iforest import IForest
 
@@ -58,7 +73,16 @@ def make_detector(name: str, seed: int):
     if name == "LOF":
         from pyod.models.lof import LOF
 
-        return LOF()
+        # PyOD's LOF defaults to novelty=True; the unsupervised setting scores its training rows (decision_scores_).
+        return LOF(novelty=setting == "novelty") if "novelty" in inspect.signature(LOF).parameters else LOF()
+    if name == "OCSVM":
+        from pyod.models.ocsvm import OCSVM
+
+        return OCSVM()
+    if name == "DeepSVDD":
+        from pyod.models.deep_svdd import DeepSVDD
+
+        return DeepSVDD(n_features=n_features, random_state=seed, verbose=0)
     if name == "COPOD":
         from pyod.models.copod import COPOD
 
@@ -75,6 +99,7 @@ def make_detector(name: str, seed: int):
 
 
 DETECTORS = ["aekit", "IForest", "ECOD", "COPOD", "PCA", "KNN", "LOF", "AutoEncoder", "VAE"]
+NOVELTY_DETECTORS = ["aekit", "KNN", "LOF", "IForest", "OCSVM", "AutoEncoder", "DeepSVDD", "ECOD"]
 
 
 def load(path: Path, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -86,47 +111,73 @@ def load(path: Path, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return StandardScaler().fit_transform(X), y
 
 
-def evaluate(name: str, X: np.ndarray, y: np.ndarray, seed: int) -> dict:
-    det = make_detector(name, seed)
+def load_novelty(path: Path, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The novelty split: ``(X_train, X_test, y_test)``. Training rows: a seeded half of the normal rows, at most
+    ``MAX_TRAIN_ROWS``; test rows: the other half of the normal rows and every anomaly, a seeded subsample of at
+    most ``MAX_ROWS``; columns standardised on the training rows."""
+    data = np.load(path, allow_pickle=False)
+    X, y = np.asarray(data["X"], dtype=np.float64), np.asarray(data["y"]).astype(int)
+    rng = np.random.default_rng(seed)
+    normal = rng.permutation(np.flatnonzero(y == 0))
+    half = len(normal) // 2
+    train = normal[: min(half, MAX_TRAIN_ROWS)]
+    test = np.r_[normal[half:], np.flatnonzero(y == 1)]
+    if len(test) > MAX_ROWS:
+        test = np.sort(rng.choice(test, MAX_ROWS, replace=False))
+    scaler = StandardScaler().fit(X[train])
+    return scaler.transform(X[train]), scaler.transform(X[test]), y[test]
+
+
+def evaluate(name: str, X: np.ndarray, y: np.ndarray, seed: int, X_test: np.ndarray | None = None) -> dict:
+    """Fit on ``X``; score ``X_test`` if given (novelty), else the training rows (unsupervised); time both."""
+    det = make_detector(name, seed, "unsupervised" if X_test is None else "novelty", X.shape[1])
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         det.fit(X)
+        scores = det.decision_scores_ if X_test is None else det.decision_function(X_test)
     seconds = time.perf_counter() - t
-    scores = np.nan_to_num(np.asarray(det.decision_scores_, dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)
+    scores = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=0.0, posinf=1e300, neginf=-1e300)
     return {"auroc": roc_auc_score(y, scores), "ap": average_precision_score(y, scores), "seconds": seconds}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folder", nargs="?", default=None, help="folder of ADBench .npz files")
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--detectors", default=",".join(DETECTORS))
-    parser.add_argument("--only", default=None, help="comma-separated substrings of dataset file names")
-    parser.add_argument("--results", default=None, help="also write every raw result to this JSON file")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
-    args = parser.parse_args()
-
-    folder = Path(args.folder or Path(os.environ["AEKIT_DATA"]) / "adbench")
-    files = sorted(folder.glob("*.npz"), key=lambda p: (len(p.stem.split("_")[0]), p.stem))
-    if args.only:
-        keys = args.only.split(",")
-        files = [f for f in files if any(k in f.stem for k in keys)]
-    if not files:
-        raise SystemExit(f"no .npz files in {folder}")
-    detectors = args.detectors.split(",")
+def run(files: list[Path], detectors: list[str], seeds: int, setting: str) -> dict[str, dict[str, list[dict]]]:
+    """Every detector on every file and seed: ``{dataset: {detector: [one result per seed]}}``."""
     results: dict[str, dict[str, list[dict]]] = {}
     for path in files:
         results[path.stem] = {d: [] for d in detectors}
-        for seed in range(args.seeds):
-            X, y = load(path, seed)
+        for seed in range(seeds):
+            if setting == "novelty":
+                X, X_test, y = load_novelty(path, seed)
+                shape = f"train {X.shape[0]}x{X.shape[1]}, test {len(X_test)}"
+            else:
+                (X, y), X_test = load(path, seed), None
+                shape = f"{X.shape[0]}x{X.shape[1]}"
             for name in detectors:
-                results[path.stem][name].append(evaluate(name, X, y, seed))
+                results[path.stem][name].append(evaluate(name, X, y, seed, X_test))
         line = " ".join(f"{d}={np.mean([r['auroc'] for r in results[path.stem][d]]):.3f}" for d in detectors)
-        print(f"{path.stem} ({X.shape[0]}x{X.shape[1]}): {line}", flush=True)
-    if args.results:
-        Path(args.results).write_text(json.dumps(results, indent=1))
+        print(f"{path.stem} ({shape}): {line}", flush=True)
+    return results
 
+
+def merged(paths: list[str], setting: str) -> tuple[dict, list[str], int, list[str]]:
+    """Results of earlier runs (``--results`` files of the same setting, detectors and seeds) as one: the results,
+    the detectors, the seeds and each part's command and commit."""
+    results, detectors, seeds, parts = {}, None, None, []
+    for path in paths:
+        part = json.loads(Path(path).read_text())
+        if part["setting"] != setting or (detectors and part["detectors"] != detectors) or \
+                (seeds and part["seeds"] != seeds):
+            raise SystemExit(f"{path} was run with another setting, detectors or seeds than the parts before it")
+        detectors, seeds = part["detectors"], part["seeds"]
+        results.update(part["results"])
+        parts.append(f"`{part['command']}` at commit {part['commit']}")
+    return results, detectors, seeds, parts
+
+
+def table(results: dict, detectors: list[str], seeds: int, setting: str, folder: str, parts: list[str]) -> str:
+    """The BENCHMARKS.md section: summary (design half, held-out half, all) and per-dataset AUROC."""
+    results = {f: results[f] for f in sorted(results, key=lambda f: (len(f.split("_")[0]), f))}
     auroc = np.array([[np.mean([r["auroc"] for r in results[f][d]]) for d in detectors] for f in results])
     ap = np.array([[np.mean([r["ap"] for r in results[f][d]]) for d in detectors] for f in results])
     seconds = np.array([[np.sum([r["seconds"] for r in results[f][d]]) for d in detectors] for f in results])
@@ -138,24 +189,47 @@ def main() -> None:
     def mean(a: np.ndarray, rows: np.ndarray, j: int) -> str:
         return f"{100 * a[rows, j].mean():.1f}" if rows.any() else "-"
 
+    def total(rows: np.ndarray, j: int) -> str:
+        return f"{seconds[rows, j].sum():.0f}" if rows.any() else "-"
+
     summary = [
         [d, mean(auroc, design, j), mean(auroc, held, j), f"{100 * auroc[:, j].mean():.1f}", mean(ap, design, j),
          mean(ap, held, j), f"{100 * ap[:, j].mean():.1f}", f"{ranks[:, j].mean():.2f}", f"{seconds[:, j].sum():.0f}"]
         for j, d in enumerate(detectors)
     ]
     summary.sort(key=lambda r: -float(r[3]))
-    body = "\n".join([
-        *section_header("ADBench anomaly detection (issue 3)"),
-        f"{len(files)} datasets from `{folder.name}/`, {args.seeds} seed(s). Protocol for every detector: standardise, "
-        f"cap at {MAX_ROWS:,} rows (seeded subsample), fit unsupervised on all rows, score the same rows. AUROC and "
-        "AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a dataset; seconds = fit+score, "
-        "summed over datasets and seeds.",
+    header = ["detector", "AUROC design", "AUROC held-out", "AUROC all", "AP design", "AP held-out", "AP all",
+              "mean rank", "fit+score seconds"]
+    if setting == "novelty":
+        for row, j in zip(summary, [detectors.index(r[0]) for r in summary]):
+            row[-1:] = [total(design, j), total(held, j), row[-1]]
+        header[-1:] = ["seconds design", "seconds held-out", "seconds all"]
+        title = "ADBench novelty detection: trained on normal rows only"
+        protocol = (f"{len(results)} datasets from `{folder}/`, {seeds} seed(s). Protocol for every detector: train "
+                    f"on a seeded half of the normal rows (at most {MAX_TRAIN_ROWS:,}), test on the other half plus "
+                    f"every anomaly (a seeded subsample of at most {MAX_ROWS:,} rows), columns standardised on the "
+                    "training rows; aekit with `novelty=True`, LOF with `novelty=True`, every detector otherwise at "
+                    "its defaults. AUROC and AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a "
+                    "dataset; seconds = fit+score (training rows fitted, test rows scored), summed over datasets "
+                    "and seeds.")
+    else:
+        title = "ADBench anomaly detection (issue 3)"
+        protocol = (f"{len(results)} datasets from `{folder}/`, {seeds} seed(s). Protocol for every detector: "
+                    f"standardise, cap at {MAX_ROWS:,} rows (seeded subsample), fit unsupervised on all rows, score "
+                    "the same rows. AUROC and AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a "
+                    "dataset; seconds = fit+score, summed over datasets and seeds.")
+    lines = section_header(title)
+    if parts:
+        lines.append(f"Results joined from {len(parts)} runs, each with every detector on its datasets: "
+                     + "; ".join(parts) + "  ")
+    return "\n".join([
+        *lines,
+        protocol,
         "",
         f"Design half ({int(design.sum())} sets, where aekit's choices were measured): "
         f"{', '.join(f for f in results if f in DESIGN)}; held-out half: the other {int(held.sum())}.",
         "",
-        markdown_table(["detector", "AUROC design", "AUROC held-out", "AUROC all", "AP design", "AP held-out",
-                        "AP all", "mean rank", "fit+score seconds"], summary),
+        markdown_table(header, summary),
         "",
         "<details><summary>AUROC (%) per dataset</summary>",
         "",
@@ -163,7 +237,47 @@ def main() -> None:
         "",
         "</details>",
     ])
-    publish("adbench", body, write=not args.no_write)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", nargs="?", default=None, help="folder of ADBench .npz files")
+    parser.add_argument("--setting", choices=["unsupervised", "novelty"], default="unsupervised",
+                        help="unsupervised: fit and score the same rows; novelty: train on normal rows only")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--detectors", default=None,
+                        help=f"comma-separated (default: {','.join(DETECTORS)}; with --setting novelty: "
+                        f"{','.join(NOVELTY_DETECTORS)})")
+    parser.add_argument("--only", default=None, help="comma-separated substrings of dataset file names")
+    parser.add_argument("--design", action="store_true", help="only the design half (for screening choices)")
+    parser.add_argument("--held-out", action="store_true", help="only the held-out half")
+    parser.add_argument("--results", default=None, help="also write every raw result to this JSON file")
+    parser.add_argument("--merge", default=None, help="comma-separated --results files: one table from them, "
+                        "nothing is run")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args()
+
+    folder = Path(args.folder or Path(os.environ["AEKIT_DATA"]) / "adbench")
+    section = "adbench" if args.setting == "unsupervised" else "adbench-novelty"
+    if args.merge:
+        results, detectors, seeds, parts = merged(args.merge.split(","), args.setting)
+        publish(section, table(results, detectors, seeds, args.setting, folder.name, parts), write=not args.no_write)
+        return
+    files = sorted(folder.glob("*.npz"), key=lambda p: (len(p.stem.split("_")[0]), p.stem))
+    if args.only:
+        keys = args.only.split(",")
+        files = [f for f in files if any(k in f.stem for k in keys)]
+    if args.design or args.held_out:
+        files = [f for f in files if (f.stem in DESIGN) == args.design]
+    if not files:
+        raise SystemExit(f"no .npz files in {folder}")
+    detectors = (args.detectors or ",".join(NOVELTY_DETECTORS if args.setting == "novelty" else DETECTORS)).split(",")
+    results = run(files, detectors, args.seeds, args.setting)
+    if args.results:
+        Path(args.results).write_text(json.dumps({"setting": args.setting, "detectors": detectors, "seeds": args.seeds,
+                                                  "command": command_line(), "commit": commit(), "results": results},
+                                                 indent=1))
+    publish(section, table(results, detectors, args.seeds, args.setting, folder.name, []), write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,14 @@ protocol and tables are in the benchmarks):
   reconstruction catches what neighbours in many dimensions blur (mean AUROC 75.8 -> 77.3 on the design half of
   ADBench; neighbours in the code space instead: 75.7; weights of 1/3 and 1/2: 76.9 and 77.1).
 
-The API is PyOD's: ``decision_function`` (higher = more anomalous), ``predict`` (1 = outlier),
-``predict_proba``, and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
+With ``novelty=True`` the training rows are clean normal rows and the detector scores what is new (scikit-learn's
+``LocalOutlierFactor(novelty=True)`` convention): the distance to the nearest training rows beside each value's tail
+in its column (``estimators/novelty.py``, where the design-half figures are), a threshold at a false-alarm rate, and
+no autoencoder members: trained on the clean rows, they lowered every blend with the neighbours.
+
+The API is PyOD's (``estimators/detector_api.py``): ``decision_function`` (higher = more anomalous), ``predict``
+(1 = outlier), ``predict_proba(method="linear" | "unify")``, ``predict_confidence``, ``predict_with_rejection``,
+and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -49,13 +54,17 @@ from ..data.table_files import TableFiles
 from ..training import epochs_for_steps
 from .autoencoder import AutoEncoder, mean_over_shown
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
+from .detector_api import PyODDetectorAPI
+from .explanations import FeatureExplanations
+from .neighbours import difference_shares, nearest_rows
+from .novelty import NoveltyScorer, false_alarm_threshold
 
 logger = logging.getLogger("aekit")
 
 
 @register_format
-class AnomalyDetector(ModelEstimator):
-    """Unsupervised anomaly detection with an ensemble of autoencoders (PyOD's detector API).
+class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
+    """Anomaly detection with an ensemble of autoencoders (PyOD's detector API), or novelty detection on clean data.
 
     Scores: **higher = more anomalous**; labels: **1 = outlier, 0 = inlier** (PyOD's convention, not
     scikit-learn's ``OutlierMixin`` -1/+1).
@@ -63,7 +72,14 @@ class AnomalyDetector(ModelEstimator):
     Parameters
     ----------
     contamination : float, default=0.1
-        Expected fraction of outliers; sets ``threshold_`` at that upper quantile of the training scores.
+        Expected fraction of outliers; sets ``threshold_`` at that upper quantile of the training scores. Not used
+        with ``novelty=True``.
+    novelty : bool, default=False
+        ``True``: ``X`` in ``fit`` holds normal rows only (a period known to be good) and new rows are scored by how
+        unlike every training row they are. ``False``: ``X`` may hold anomalies, found among the training rows.
+    false_alarm_rate : float, default=0.01
+        With ``novelty=True``: the fraction of new normal rows the threshold may flag, set from the training rows'
+        leave-one-out scores (each scored against the others, as a new row would be) by split conformal prediction.
     n_estimators : int, default=3
         Ensemble members per round. On 23 ADBench sets 3 members scored as well as 4 or 8 (75.9, 75.5, 75.5
         mean AUROC) at a third of the cost of 8.
@@ -86,11 +102,18 @@ class AnomalyDetector(ModelEstimator):
     Attributes
     ----------
     members_ : list of AutoEncoder
+        Empty with ``novelty=True``.
+    novelty_ : NoveltyScorer or None
+        The neighbour and tail scores of ``novelty=True``; ``None`` otherwise.
     decision_scores_ : ndarray of shape (n_samples,)
-        Scores of the training rows.
+        Scores of the training rows; leave-one-out scores with ``novelty=True``, where ``decision_function`` counts
+        a training row as its own neighbour (an exact copy of a training row is as normal as it).
     threshold_ : float
     labels_ : ndarray of shape (n_samples,)
         1 for training rows whose score exceeds ``threshold_``.
+    realised_false_alarm_rate_ : float
+        With ``novelty=True``: the fraction of ``decision_scores_`` above ``threshold_`` (lower than
+        ``false_alarm_rate`` when scores tie).
     """
 
     FORMAT = "aekit.anomaly-detector"
@@ -98,6 +121,8 @@ class AnomalyDetector(ModelEstimator):
     _parameter_constraints: dict = {
         **TRAINING_CONSTRAINTS,
         "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "novelty": ["boolean"],
+        "false_alarm_rate": [Interval(Real, 0, 1, closed="neither")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "max_samples": [Interval(Integral, 2, None, closed="left"), None],
         "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
@@ -109,6 +134,8 @@ class AnomalyDetector(ModelEstimator):
         self,
         contamination: float = 0.1,
         *,
+        novelty: bool = False,
+        false_alarm_rate: float = 0.01,
         n_estimators: int = 3,
         max_samples: int | None = None,
         latent_dim: int | None = None,
@@ -122,6 +149,8 @@ class AnomalyDetector(ModelEstimator):
         verbose: int = 0,
     ) -> None:
         self.contamination = contamination
+        self.novelty = novelty
+        self.false_alarm_rate = false_alarm_rate
         self.n_estimators = n_estimators
         self.max_samples = max_samples
         self.latent_dim = latent_dim
@@ -169,7 +198,8 @@ class AnomalyDetector(ModelEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None) -> AnomalyDetector:
-        """Fit on unlabelled data (``y`` is ignored), then score the training rows.
+        """Fit on unlabelled data (``y`` is ignored), then score the training rows; with ``novelty=True`` ``X``
+        holds normal rows only.
 
         ``X`` may be :class:`~aekit.data.TableFiles` (tables larger than memory): the detector then learns from
         ``STREAM_FIT_ROWS`` rows drawn evenly from all the files -- its members train on a few thousand rows
@@ -188,6 +218,9 @@ class AnomalyDetector(ModelEstimator):
                              "fit the detector on data that varies")
         rs = check_random_state(self.random_state)
         rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
+        if self.novelty:
+            return self._fit_novelty(x, observed, rng)
+        self.novelty_ = None
         n = len(x)
         m = min(n, self.max_samples or 2048)
         k = self.n_estimators
@@ -217,6 +250,23 @@ class AnomalyDetector(ModelEstimator):
         self._set_threshold()
         return self
 
+    def _fit_novelty(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> AnomalyDetector:
+        """Clean training rows: the novelty scorer on at most ``NEIGHBOUR_ROWS`` of them (a seeded sample), every
+        training row's leave-one-out score (the rows outside the sample are held out anyway), and the threshold at
+        ``false_alarm_rate`` of those scores."""
+        self.members_ = []
+        self.novelty_ = NoveltyScorer(self.NOVELTY_NEIGHBOURS, self.NOVELTY_TAIL_WEIGHT)
+        self.decision_scores_ = self.novelty_.fit_held_out(x, observed, self.NEIGHBOUR_ROWS, rng)
+        self.threshold_, self.realised_false_alarm_rate_ = false_alarm_threshold(self.decision_scores_,
+                                                                                 self.false_alarm_rate)
+        self.labels_ = self._labels_for(self.decision_scores_)
+        logger.info("novelty threshold %.4g flags %.2f%% of %d held-out normal rows (target %.2f%%)", self.threshold_,
+                    100 * self.realised_false_alarm_rate_, len(x), 100 * self.false_alarm_rate)
+        return self
+
+    def _outlier_rate(self) -> float:
+        return self.false_alarm_rate if self.novelty_ is not None else self.contamination
+
     def _fit_neighbours(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> np.ndarray:
         """Keep the reference rows (at most ``NEIGHBOUR_ROWS``, a seeded sample) and the median and inter-quartile
         range of the training rows' distances; returns those distances."""
@@ -236,16 +286,8 @@ class AnomalyDetector(ModelEstimator):
         it: a training row is then scored the same while fitting and afterwards, so ``predict(X_train)`` agrees
         with ``labels_``. Rows with missing cells are compared on their observed cells only (scikit-learn's
         ``nan_euclidean``, scaled up to all cells)."""
-        from sklearn.neighbors import NearestNeighbors
-
         k = min(self.NEIGHBOURS, len(self.reference_) - 1)
-        flat = x.reshape(len(x), -1).astype(np.float32)
-        dist, idx = NearestNeighbors(n_neighbors=k + 1).fit(self.reference_).kneighbors(flat)
-        holed = np.zeros(len(flat), bool) if observed is None else (observed.reshape(len(x), -1) <= 0).any(axis=1)
-        if holed.any():
-            masked = np.where(observed.reshape(len(x), -1)[holed] > 0, flat[holed], np.nan)
-            index = NearestNeighbors(n_neighbors=k + 1, metric="nan_euclidean", algorithm="brute").fit(self.reference_)
-            dist[holed], idx[holed] = index.kneighbors(masked)
+        dist, idx = nearest_rows(self.reference_, x, observed, k + 1)
         cols = (dist[:, :1] == 0).astype(np.int64) + np.arange(k)
         return np.take_along_axis(dist, cols, axis=1), np.take_along_axis(idx, cols, axis=1)
 
@@ -257,12 +299,8 @@ class AnomalyDetector(ModelEstimator):
     def _neighbour_contributions(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
         """The neighbour score of each row spread over its features by their share of the squared difference
         between the row and the mean of its nearest reference rows, ``(n, d)``; missing cells get none."""
-        flat = x.reshape(len(x), -1).astype(np.float64)
         dist, idx = self._neighbours(x, observed)
-        diff = (flat - self.reference_[idx].astype(np.float64).mean(axis=1)) ** 2
-        if observed is not None:
-            diff = np.where(observed.reshape(len(x), -1) > 0, diff, 0.0)
-        share = diff / np.maximum(diff.sum(axis=1, keepdims=True), 1e-12)
+        share = difference_shares(x, self.reference_, idx, observed)
         score = np.maximum((dist.mean(axis=1) - self.neighbour_center_) / self.neighbour_scale_, 0.0)
         return share * score[:, None]
 
@@ -276,6 +314,8 @@ class AnomalyDetector(ModelEstimator):
     NEIGHBOUR_WEIGHT = 2 / 3  # share of the final score that is the neighbour score
     NEIGHBOUR_ROWS = 20_000  # reference rows kept (a seeded sample of larger training sets)
     MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
+    NOVELTY_NEIGHBOURS = 2  # novelty=True: nearest training rows whose mean distance is the neighbour part
+    NOVELTY_TAIL_WEIGHT = 1 / 3  # novelty=True: share of the score that is the tail part
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on
     MIN_ROWS = 10  # fewer rows leave no held-out rows for the members and no quantile for the threshold
 
@@ -331,33 +371,19 @@ class AnomalyDetector(ModelEstimator):
         """Anomaly score of each row (higher = more anomalous); computed in batches with bounded memory."""
         check_is_fitted(self)
         x, observed = self._scaled(X, reset=False)
+        if self.novelty_ is not None:
+            return self.novelty_.score(x, observed)
         ae_score = self._combine(self._member_parts(self._member_outputs(x, observed)))
         return self._with_neighbours(ae_score, self._neighbours(x, observed)[0].mean(axis=1))
 
-    def predict(self, X: object) -> np.ndarray:
-        """1 for outliers (score above ``threshold_``), 0 for inliers."""
-        return (self.decision_function(X) > self.threshold_).astype(np.int64)
+    def _contributions(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
+        """What :meth:`explain` ranks, ``(n, d)``. A feature's contribution: its squared reconstruction error,
+        averaged over members after dividing by each member's error scale, beside its share of the neighbour
+        score, weighed as in the score; with ``novelty=True``, ``NoveltyScorer.contributions``."""
+        return self.novelty_.contributions(x, observed) if self.novelty_ is not None else \
+            self._member_contributions(x, observed)
 
-    def predict_proba(self, X: object) -> np.ndarray:
-        """``(n, 2)``: [inlier, outlier] probabilities by min-max scaling against the training scores (PyOD's
-        "linear" method), clipped to [0, 1]."""
-        s = self.decision_function(X)
-        lo, hi = self.decision_scores_.min(), self.decision_scores_.max()
-        p = np.clip((s - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
-        return np.column_stack([1 - p, p])
-
-    def fit_predict(self, X: object, y: object = None) -> np.ndarray:
-        return self.fit(X).labels_
-
-    def explain(self, X: object, top: int = 3) -> pd.DataFrame:
-        """The features (or image regions) that contribute most to each row's score.
-
-        Contribution of a feature: its squared reconstruction error, averaged over members after dividing by each
-        member's error scale; one-hot columns add up to their original column. Returns one row per input row with
-        ``feature_1..top`` and ``contribution_1..top``.
-        """
-        check_is_fitted(self)
-        x, observed = self._scaled(X, reset=False)
+    def _member_contributions(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
         per_feature = np.zeros((len(x), math.prod(x.shape[1:])), dtype=np.float64)
         recon = self.SCORE_PARTS.index("recon")
         seen = None if observed is None else observed.reshape(len(x), -1) > 0
@@ -368,44 +394,23 @@ class AnomalyDetector(ModelEstimator):
             per_feature += errors / (scale * per_feature.shape[1])
         per_feature /= len(self.members_)
         # the neighbour score's share, as in the score itself
-        per_feature = (1 - self.NEIGHBOUR_WEIGHT) * per_feature + \
+        return (1 - self.NEIGHBOUR_WEIGHT) * per_feature + \
             self.NEIGHBOUR_WEIGHT * self._neighbour_contributions(x, observed)
-        names, per_feature = self._group_features(per_feature)
-        top = min(top, len(names))
-        order = np.argsort(-per_feature, axis=1, kind="stable")[:, :top]
-        out = {}
-        for j in range(top):
-            out[f"feature_{j + 1}"] = np.asarray(names, dtype=object)[order[:, j]]
-            out[f"contribution_{j + 1}"] = np.take_along_axis(per_feature, order[:, j : j + 1], axis=1)[:, 0]
-        return pd.DataFrame(out)
-
-    def _group_features(self, per_feature: np.ndarray) -> tuple[list[str], np.ndarray]:
-        pre = self.input_.preprocessor
-        if pre is not None:
-            cols = [per_feature[:, b["start"] : b["stop"]].sum(axis=1) for b in pre.blocks]
-            return [b["name"] for b in pre.blocks], np.column_stack(cols)
-        if not self.input_.is_image:
-            names = getattr(self, "feature_names_in_", None)
-            if names is None:
-                names = [f"x{j}" for j in range(per_feature.shape[1])]
-            return [str(n) for n in names], per_feature
-        # Images: 4x4-pixel regions (summed over channels), named by their pixel ranges.
-        c, h, w = self.input_.model_shape
-        maps = per_feature.reshape(len(per_feature), c, h, w).sum(axis=1)
-        names, cols = [], []
-        for r in range(0, h, 4):
-            for q in range(0, w, 4):
-                names.append(f"rows {r}-{min(r + 4, h) - 1}, cols {q}-{min(q + 4, w) - 1}")
-                cols.append(maps[:, r : r + 4, q : q + 4].sum(axis=(1, 2)))
-        return names, np.column_stack(cols)
 
     # -------------------------------------------------------------------------------------------- persist
     def _children(self) -> dict[str, ModelEstimator]:
         return {f"member{i}": member for i, member in enumerate(self.members_)}
 
     def _state(self) -> dict[str, Any]:
-        tensors = {"decision_scores": tensor(np.asarray(self.decision_scores_, dtype=np.float64)),
-                   "reference": tensor(self.reference_)}
+        preprocess = {"input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
+        scores = tensor(np.asarray(self.decision_scores_, dtype=np.float64))
+        if self.novelty_ is not None:
+            config, arrays = self.novelty_.state()
+            return {"config": {"n_members": 0, "threshold": self.threshold_, "novelty": config,
+                               "realised_false_alarm_rate": self.realised_false_alarm_rate_},
+                    "tensors": {"decision_scores": scores, **{f"novelty_{k}": tensor(v) for k, v in arrays.items()}},
+                    "preprocess": preprocess}
+        tensors = {"decision_scores": scores, "reference": tensor(self.reference_)}
         neighbours = {"center": self.neighbour_center_, "scale": self.neighbour_scale_}
         for i in range(len(self.members_)):
             tensors[f"code_mean{i}"] = tensor(self.code_mean_[i])
@@ -415,8 +420,7 @@ class AnomalyDetector(ModelEstimator):
                        "error_scale": self.error_scale_.tolist(), "threshold": self.threshold_,
                        "neighbours": neighbours},
             "tensors": tensors,
-            "preprocess": {"input": self.input_.to_dict(),
-                           "scaler": None if self.scaler_ is None else self.scaler_.to_dict()},
+            "preprocess": preprocess,
         }
 
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
@@ -425,12 +429,18 @@ class AnomalyDetector(ModelEstimator):
         self.input_ = InputAdapter.from_dict(saved["preprocess"]["input"])
         self.scaler_ = scaler_from_dict(saved["preprocess"]["scaler"])
         self.decision_scores_ = tensors["decision_scores"].numpy()
+        self.threshold_ = float(fitted["threshold"])
+        self.labels_ = self._labels_for(self.decision_scores_)
+        self.novelty_ = None
+        if "novelty" in fitted:
+            arrays = {k.removeprefix("novelty_"): v.numpy() for k, v in tensors.items() if k.startswith("novelty_")}
+            self.novelty_ = NoveltyScorer.from_state(fitted["novelty"], arrays)
+            self.realised_false_alarm_rate_ = float(fitted["realised_false_alarm_rate"])
+            return
         self.code_mean_ = [tensors[f"code_mean{i}"].numpy() for i in range(len(self.members_))]
         self.code_precision_ = [tensors[f"code_precision{i}"].numpy() for i in range(len(self.members_))]
         self.error_center_ = np.asarray(fitted["error_center"], dtype=np.float64)
         self.error_scale_ = np.asarray(fitted["error_scale"], dtype=np.float64)
-        self.threshold_ = float(fitted["threshold"])
-        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
         self.reference_ = tensors["reference"].numpy()
         self.neighbour_center_ = float(fitted["neighbours"]["center"])
         self.neighbour_scale_ = float(fitted["neighbours"]["scale"])
@@ -438,8 +448,12 @@ class AnomalyDetector(ModelEstimator):
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:
         fitted = config.get("fitted", {})
-        return {**super().describe(config), "members": fitted.get("n_members"),
-                "contamination": config.get("params", {}).get("contamination"), "threshold": fitted.get("threshold")}
+        params = config.get("params", {})
+        rate = {"false alarm rate": params.get("false_alarm_rate"),
+                "realised false alarm rate": fitted.get("realised_false_alarm_rate")} if params.get("novelty") else \
+            {"contamination": params.get("contamination")}
+        return {**super().describe(config), "members": fitted.get("n_members"), **rate,
+                "threshold": fitted.get("threshold")}
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

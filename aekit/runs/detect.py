@@ -19,11 +19,48 @@ from .run_dir import prepare_run_dir, write_run_facts
 REPORT = "report.html"
 
 
+def anomalous_label(y: np.ndarray, named: object = None) -> tuple[object, str] | None:
+    """The label value that marks an anomaly in ``y``, and how it was chosen: the value ``named`` by the user
+    (compared as text, so ``"0"`` names the integer 0), else the minority class of two (the larger value when both
+    are equally common). ``None`` when ``y`` has more than two values and none is named, or a single value."""
+    values, counts = np.unique(np.asarray(y), return_counts=True)
+    if named is not None:
+        match = [v for v in values if str(v) == str(named)]
+        if not match:
+            raise ValueError(f"--anomaly-label {named!r} is not among the label values "
+                             f"({', '.join(map(str, values[:10]))}); name one of them")
+        return match[0].item() if isinstance(match[0], np.generic) else match[0], "named"
+    if len(values) != 2:
+        return None
+    if counts[0] == counts[1]:
+        value, how = values[1], "the larger of two equally common values; name another with --anomaly-label"
+    else:
+        value, how = values[np.argmin(counts)], f"minority class, {counts.min()} of {counts.sum()}"
+    return (value.item() if isinstance(value, np.generic) else value), how
+
+
+def label_auroc(y: np.ndarray | None, scores: np.ndarray, anomaly_label: object = None) -> dict[str, object]:
+    """Report lines for known labels: which value was taken as anomalous and why, and the AUROC of ``scores``
+    (higher = more anomalous) for finding it. Empty without labels or when no value can be taken as anomalous."""
+    marked = None if y is None else anomalous_label(y, anomaly_label)
+    if marked is None:
+        return {}
+    from sklearn.metrics import roc_auc_score
+
+    value, how = marked
+    return {"anomalous label": f"{value} ({how})",
+            f"AUROC against the given labels ({value} = anomaly)": float(roc_auc_score(np.asarray(y) == value, scores))}
+
+
 def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLike, *, overwrite: bool = False,
-                      label_column: str | None = None) -> Path:
+                      label_column: str | None = None, anomaly_label: object = None) -> Path:
     """Fit ``det`` on ``source``, save it to ``out`` with ``report.html`` (score histogram, threshold, top rows).
 
-    A finished run in ``out`` is refused unless ``overwrite``; ``label_column`` is remembered for scoring."""
+    A finished run in ``out`` is refused unless ``overwrite``; ``label_column`` is remembered for scoring. With
+    labels, the report gives the AUROC of the training scores against them, treating ``anomaly_label`` (default:
+    the minority class) as anomalous, and says which value that was."""
+    if source.y is not None:
+        anomalous_label(source.y, anomaly_label)  # a bad --anomaly-label fails before the fit
     out = prepare_run_dir(out, overwrite=overwrite)
     det.fit(source.X)
     det.save(out)
@@ -39,21 +76,23 @@ def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLi
         ("Highest-scoring rows and what drives them", expl.to_html(index=False, float_format=lambda v: f"{v:.4g}",
                                                                    escape=True)),
     ]
-    summary = {
-        "data": f"{source.name} {tuple(np.shape(source.X))}",
-        "members": len(det.members_),
-        "contamination": det.contamination,
-        "threshold": det.threshold_,
-        "rows flagged": int(det.labels_.sum()),
-    }
-    if source.y is not None and len(np.unique(source.y)) == 2:
-        from sklearn.metrics import roc_auc_score
-
-        summary["AUROC against the given labels"] = float(roc_auc_score(source.y, scores))
-    history = det.members_[0].history_
+    summary = {"data": f"{source.name} {tuple(np.shape(source.X))}", **threshold_facts(det),
+               "rows flagged": int(det.labels_.sum()), **label_auroc(source.y, scores, anomaly_label)}
+    history = det.members_[0].history_ if det.members_ else []
     write_report(out / REPORT, title=f"aekit anomaly detection on {source.name}", summary=summary,
                  history=history, extra_sections=sections)
     return out
+
+
+def threshold_facts(det: AnomalyDetector) -> dict[str, object]:
+    """How the detector's threshold was set, for reports and the command line."""
+    if det.novelty_ is None:
+        return {"mode": "unsupervised (the training rows may hold anomalies)", "members": len(det.members_),
+                "contamination": det.contamination, "threshold": det.threshold_}
+    n = len(det.decision_scores_)
+    return {"mode": "novelty (the training rows are normal)", "threshold": det.threshold_,
+            "target false-alarm rate": det.false_alarm_rate,
+            f"realised false-alarm rate on {n} held-out normal rows (leave-one-out)": det.realised_false_alarm_rate_}
 
 
 def score_to_file(det: AnomalyDetector, data: str | os.PathLike, out: str | os.PathLike, *, top: int = 3,

@@ -23,14 +23,10 @@ protocol and tables are in the benchmarks):
   reconstruction catches what neighbours in many dimensions blur (mean AUROC 75.8 -> 77.3 on the design half of
   ADBench; neighbours in the code space instead: 75.7; weights of 1/3 and 1/2: 76.9 and 77.1).
 
-With ``novelty=True`` the training rows are clean normal rows and the detector scores what is new (scikit-learn's
-``LocalOutlierFactor(novelty=True)`` convention): the distance to the nearest training rows beside each value's tail
-in its column (``estimators/novelty.py``, where the design-half figures are), a threshold at a false-alarm rate, and
-no autoencoder members: trained on the clean rows, they lowered every blend with the neighbours.
+``novelty=True`` (clean training rows, scikit-learn's ``LocalOutlierFactor`` convention) scores what is new without
+autoencoders, which added nothing there: see ``estimators/novelty.py`` and its design-half figures.
 
-The API is PyOD's (``estimators/detector_api.py``): ``decision_function`` (higher = more anomalous), ``predict``
-(1 = outlier), ``predict_proba(method="linear" | "unify")``, ``predict_confidence``, ``predict_with_rejection``,
-and after ``fit`` the attributes ``decision_scores_``, ``threshold_`` and ``labels_``.
+The API is PyOD's, in ``estimators/detector_api.py``; after ``fit``: ``decision_scores_``, ``threshold_``, ``labels_``.
 """
 
 from __future__ import annotations
@@ -198,8 +194,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None) -> AnomalyDetector:
-        """Fit on unlabelled data (``y`` is ignored), then score the training rows; with ``novelty=True`` ``X``
-        holds normal rows only.
+        """Fit on unlabelled data (``y`` is ignored; with ``novelty=True``, normal rows), then score the training rows.
 
         ``X`` may be :class:`~aekit.data.TableFiles` (tables larger than memory): the detector then learns from
         ``STREAM_FIT_ROWS`` rows drawn evenly from all the files -- its members train on a few thousand rows
@@ -251,9 +246,8 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         return self
 
     def _fit_novelty(self, x: np.ndarray, observed: np.ndarray | None, rng: np.random.Generator) -> AnomalyDetector:
-        """Clean training rows: the novelty scorer on at most ``NEIGHBOUR_ROWS`` of them (a seeded sample), every
-        training row's leave-one-out score (the rows outside the sample are held out anyway), and the threshold at
-        ``false_alarm_rate`` of those scores."""
+        """Clean training rows: the novelty scorer on at most ``NEIGHBOUR_ROWS`` of them, every row's held-out score,
+        and the threshold at ``false_alarm_rate`` of those scores."""
         self.members_ = []
         self.novelty_ = NoveltyScorer(self.NOVELTY_NEIGHBOURS, self.NOVELTY_TAIL_WEIGHT)
         self.decision_scores_ = self.novelty_.fit_held_out(x, observed, self.NEIGHBOUR_ROWS, rng)
@@ -402,7 +396,8 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         return {f"member{i}": member for i, member in enumerate(self.members_)}
 
     def _state(self) -> dict[str, Any]:
-        preprocess = {"input": self.input_.to_dict(), "scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
+        scaler = None if self.scaler_ is None else self.scaler_.to_dict()
+        preprocess = {"input": self.input_.to_dict(), "scaler": scaler}
         scores = tensor(np.asarray(self.decision_scores_, dtype=np.float64))
         if self.novelty_ is not None:
             config, arrays = self.novelty_.state()
@@ -449,8 +444,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
     def describe(cls, config: dict) -> dict[str, Any]:
         fitted = config.get("fitted", {})
         params = config.get("params", {})
-        rate = {"false alarm rate": params.get("false_alarm_rate"),
-                "realised false alarm rate": fitted.get("realised_false_alarm_rate")} if params.get("novelty") else \
+        rate = {"false alarm rate": params.get("false_alarm_rate")} if params.get("novelty") else \
             {"contamination": params.get("contamination")}
         return {**super().describe(config), "members": fitted.get("n_members"), **rate,
                 "threshold": fitted.get("threshold")}

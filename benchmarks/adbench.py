@@ -249,8 +249,9 @@ def main() -> None:
                         help=f"comma-separated (default: {','.join(DETECTORS)}; with --setting novelty: "
                         f"{','.join(NOVELTY_DETECTORS)})")
     parser.add_argument("--only", default=None, help="comma-separated substrings of dataset file names")
-    parser.add_argument("--design", action="store_true", help="only the design half (for screening choices)")
-    parser.add_argument("--held-out", action="store_true", help="only the held-out half")
+    half = parser.add_mutually_exclusive_group()
+    half.add_argument("--design", action="store_true", help="only the design half (for screening choices)")
+    half.add_argument("--held-out", action="store_true", help="only the held-out half")
     parser.add_argument("--results", default=None, help="also write every raw result to this JSON file")
     parser.add_argument("--merge", default=None, help="comma-separated --results files: one table from them, "
                         "nothing is run")

@@ -173,6 +173,7 @@ def test_cli_novelty_fit_reports_the_false_alarm_threshold(normal_and_new, tmp_p
     assert "of 1500 held-out normal rows (target false-alarm rate 2.00%)" in err
     html = (run / "report.html").read_text()
     assert "target false-alarm rate" in html and "realised false-alarm rate on 1500 held-out normal rows" in html
+    assert "of these 1500 held-out normal rows (target false-alarm rate 2.00%)" in html
     det = AnomalyDetector.load(run)
     assert det.novelty and det.false_alarm_rate == 0.02
     assert main(["detect", "fit", str(tmp_path / "normal.csv"), "--out", str(tmp_path / "x"),

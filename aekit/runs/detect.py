@@ -71,10 +71,14 @@ def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLi
     expl = det.explain(X_top, top=3)
     expl.insert(0, "score", scores[top])
     expl.insert(0, "id", np.asarray(source.ids)[top])
+    table = expl.to_html(index=False, float_format=lambda v: f"{v:.4g}", escape=True)
+    if det.novelty_ is not None:
+        table = (f'<p class="note">Scores are leave-one-out: each training row against the others. The threshold '
+                 f"{det.threshold_:.4g} flags {100 * det.realised_false_alarm_rate_:.2f}% of these {len(scores)} "
+                 f"held-out normal rows (target false-alarm rate {100 * det.false_alarm_rate:.2f}%).</p>") + table
     sections = [
         ("Score distribution", png_img_tag(score_histogram_png(scores, det.threshold_), "anomaly score histogram")),
-        ("Highest-scoring rows and what drives them", expl.to_html(index=False, float_format=lambda v: f"{v:.4g}",
-                                                                   escape=True)),
+        ("Highest-scoring rows and what drives them", table),
     ]
     summary = {"data": f"{source.name} {tuple(np.shape(source.X))}", **threshold_facts(det),
                "rows flagged": int(det.labels_.sum()), **label_auroc(source.y, scores, anomaly_label)}

@@ -63,7 +63,7 @@ class NoveltyScorer:
         """Keep the reference rows (flattened, float32) and the parts' training medians and spreads; returns the
         reference rows' leave-one-out scores."""
         self.reference_ = reference.reshape(len(reference), -1).astype(np.float32)
-        self._sort_columns()
+        self.sorted_ = np.sort(self.reference_, axis=0)  # each column's training values, for the tail part
         parts = self._parts(self.reference_, observed, leave_one_out=True)
         self.center_ = np.median(parts, axis=0)
         spread = np.quantile(parts, 0.75, axis=0) - np.quantile(parts, 0.25, axis=0)
@@ -83,9 +83,6 @@ class NoveltyScorer:
         if len(rest):
             scores[rest] = self.score(flat[rest], None if seen is None else seen[rest])
         return scores
-
-    def _sort_columns(self) -> None:
-        self.sorted_ = np.sort(self.reference_, axis=0)
 
     def score(self, x: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
         """Novelty score of each row (higher = further from the reference rows)."""
@@ -160,7 +157,7 @@ class NoveltyScorer:
         scorer.reference_ = np.asarray(arrays["reference"], dtype=np.float32)
         scorer.center_ = np.asarray(config["center"], dtype=np.float64)
         scorer.scale_ = np.asarray(config["scale"], dtype=np.float64)
-        scorer._sort_columns()
+        scorer.sorted_ = np.sort(scorer.reference_, axis=0)
         return scorer
 
 

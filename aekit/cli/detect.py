@@ -11,7 +11,7 @@ from ..estimators import AnomalyDetector
 from ..runs import fit_detection_run, score_to_file
 from ..training.distributed import shutdown, world
 from .commands import command_help
-from .common import data_help, label_column_for
+from .common import add_device_option, add_fit_options, data_help, label_column_for
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,9 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dfit.add_argument("--streaming", action="store_true",
                       help="DATA is a Parquet/CSV file, folder or glob too large to load: fit on rows sampled evenly "
                       "from all of it (then score every row with 'aekit detect score')")
-    dfit.add_argument("--overwrite", action="store_true", help="replace a finished run already in RUN_DIR")
-    dfit.add_argument("--seed", type=int, default=0)
-    dfit.add_argument("--device", default="auto")
+    add_fit_options(dfit, "a finished run already in RUN_DIR")
     dscore = dsub.add_parser("score", help="score DATA with a fitted detector",
                              description="Score DATA with the detector in RUN_DIR, streaming in chunks, and write "
                              "id, score, label (1 = outlier) and the top contributing features to FILE. Under "
@@ -44,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dscore.add_argument("--chunk-rows", type=int, default=100_000, help="rows scored at a time (default: 100000)")
     dscore.add_argument("--label-col", default=None, metavar="COL",
                         help="table column to leave out (default: the one left out when the detector was fitted)")
-    dscore.add_argument("--device", default="auto")
+    add_device_option(dscore)
     detect.set_defaults(run=run)
 
 
@@ -56,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
             source = Source(name=f"{files.name} (rows sampled from {files.n_rows:,})", X=frame, y=labels, ids=ids)
         else:
             source = load_source(args.data, label_column=args.label_col)
-        det = AnomalyDetector(contamination=args.contamination, random_state=args.seed, device=args.device)
+        det = AnomalyDetector(contamination=args.contamination, random_state=args.seed, device=args.device,
+                              verbose=0 if args.quiet else 1)
         out = fit_detection_run(det, source, args.out, overwrite=args.overwrite, label_column=args.label_col)
         print(f"flagged {int(det.labels_.sum())} of {len(det.labels_)} rows (threshold {det.threshold_:.4g})",
               file=sys.stderr)

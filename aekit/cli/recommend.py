@@ -11,7 +11,7 @@ from ..data.files import read_table
 from ..estimators import Recommender
 from ..runs import fit_recommender_run, write_recommendations
 from .commands import command_help
-from .common import add_fit_options
+from .common import add_device_option, add_fit_options
 
 DESCRIPTION = (
     "Recommend items from a log of (user, item[, rating]) rows. Two forms:\n\n"
@@ -48,8 +48,8 @@ def _fit_parser() -> argparse.ArgumentParser:
     p.add_argument("--members", type=int, default=3, metavar="N",
                    help="models from different seeds, their probabilities averaged; N times the training time "
                         "(default: 3)")
-    p.add_argument("--item-links", default="auto", choices=("auto", "on", "off"),
-                   help="an item-item path beside the code (items^2 weights); auto: on for mult-vae and "
+    p.add_argument("--linear-path", default="auto", choices=("auto", "on", "off"),
+                   help="an item-item linear path around the code (items^2 weights); auto: on for mult-vae and "
                         "mult-dae up to 10,000 items, off for recvae (default: auto)")
     p.add_argument("--out", required=True, metavar="RUN_DIR")
     add_fit_options(p)
@@ -64,7 +64,7 @@ def _apply_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, default=10, help="items per user (default: 10)")
     p.add_argument("--include-seen", action="store_true", help="also recommend items already in a user's history")
     p.add_argument("--out", required=True, metavar="FILE", help="user, rank, item, score: .csv or .parquet")
-    p.add_argument("--device", default="auto")
+    add_device_option(p)
     return p
 
 
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if fitting:
         rec = Recommender(kind=opts.kind, user_col=opts.user_col, item_col=opts.item_col, rating_col=opts.rating_col,
                           min_rating=opts.min_rating, max_iter=opts.epochs, random_state=opts.seed,
-                          n_members=opts.members, item_links={"on": True, "off": False}.get(opts.item_links, "auto"),
+                          n_members=opts.members, linear_path={"on": True, "off": False}.get(opts.linear_path, "auto"),
                           device=opts.device, verbose=0 if opts.quiet else 1)
         out = fit_recommender_run(rec, opts.data, opts.out, overwrite=opts.overwrite, name=Path(opts.data).name)
         metrics = rec.validation_metrics_

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 import aekit
-from aekit import AnomalyDetector, AutoEncoder, Clusterer, Encoder
+from aekit import AnomalyDetector, AutoEncoder, Clusterer
 from aekit.cli import main
 from aekit.data.batches import TensorBatches
 from aekit.models import BOTTLENECKS, AutoEncoderModel, Code, ModelConfig, Term

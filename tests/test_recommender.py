@@ -162,15 +162,15 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert "n_members" in capsys.readouterr().err
 
 
-def test_members_are_averaged_and_linear_path_take_part(log):
+def test_members_are_averaged_and_the_linear_path_takes_part(log):
     """The score is the mean of the members' probabilities, each including its item-item path (a Mult- kind:
     RecVAE goes without one)."""
-    from aekit.estimators.recommender import _probabilities
+    from aekit.estimators.ranking import item_probabilities
 
     fitted = Recommender(kind="mult-vae", rating_col="rating", min_rating=4, **{**FAST, "max_iter": 5}).fit(log)
     _, rows = fitted._histories(["u0", "u5"])
     assert len(fitted.models_) == fitted.n_members == 3
-    each = [_probabilities([m], rows, fitted.device_) for m in fitted.models_]
+    each = [item_probabilities([m], rows, fitted.device_) for m in fitted.models_]
     np.testing.assert_allclose(fitted.predict_scores(["u0", "u5"]), np.mean(each, axis=0), rtol=1e-5)
     assert not np.allclose(each[0], each[1])  # different seeds, different models
     model = fitted.models_[0]
@@ -180,7 +180,7 @@ def test_members_are_averaged_and_linear_path_take_part(log):
     assert not torch.allclose(model.reconstruct(x), without)
 
 
-def test_linear_path_cannot_copy_an_item_to_itself():
+def test_the_linear_path_cannot_copy_an_item_to_itself():
     from aekit.models import AutoEncoderModel, ModelConfig
 
     config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
@@ -213,7 +213,7 @@ def test_linear_path_auto_leaves_large_catalogues_and_recvae_alone(monkeypatch):
     assert Recommender(linear_path=True)._model_config(30).linear_path.l2 == 1e-3
 
 
-def test_linear_path_see_dropped_histories_at_the_scale_of_whole_ones():
+def test_the_linear_path_sees_dropped_histories_at_the_scale_of_whole_ones():
     """Masking hides half the items in training; the linear path's input is scaled back up so that a history sums to
     the same on average in training and afterwards (otherwise the path speaks twice as loud at prediction)."""
     from aekit.models.corruption import build_corruption

@@ -46,7 +46,8 @@ from ..data.input import InputAdapter
 from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_dict
 from ..data.table_files import TableFiles
 from ..training.budget import DETECTOR_MEMBER
-from .autoencoder import AutoEncoder, mean_over_shown
+from .autoencoder import AutoEncoder
+from .reconstruction_scores import mean_over_shown
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 logger = logging.getLogger("aekit")

@@ -30,7 +30,7 @@ from ..data.tabular import TabularPreprocessor
 from ..models import BOTTLENECKS, CORRUPTIONS, ENCODERS, LIKELIHOODS, AutoEncoderModel, ModelConfig
 from ..models.activations import ACTIVATIONS
 from ..models.flops import forward_macs
-from ..models.inference import in_float64, predict_batches
+from ..models.inference import predict_batches
 from ..models.missing_flags import blank_missing
 from ..training import Budget, resolve_device
 from ..training.budget import AUTOENCODER, default_batch_size
@@ -39,6 +39,7 @@ from ..training.precision import PRECISIONS
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, RegistryOptions, register_format
 from .encoder import Encoder
 from .generation import GenerativeMethods
+from .reconstruction_scores import ReconstructionScores
 from .model_spec import model_config, setting
 from .presets import DEFAULT_LEARNING_RATE, KINDS, preset
 from .training_rows import in_memory_rows, streamed_rows
@@ -46,14 +47,9 @@ from .training_rows import in_memory_rows, streamed_rows
 logger = logging.getLogger("aekit")
 
 
-def mean_over_shown(sq: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """Each row's mean squared error over its shown cells ``(n,)`` (0 for a row with none): a cell that was
-    missing, and so filled in, says nothing about the row."""
-    return np.where(shown, sq, 0.0).sum(axis=1) / np.maximum(shown.sum(axis=1), 1)
-
-
 @register_format
-class AutoEncoder(GenerativeMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstimator):
+class AutoEncoder(ReconstructionScores, GenerativeMethods, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                  ModelEstimator):
     """An autoencoder of any kind, trained on arrays, images or tables, with scikit-learn's API.
 
     ``transform`` encodes, ``inverse_transform`` decodes, ``reconstruct`` does both, and
@@ -397,54 +393,12 @@ class AutoEncoder(GenerativeMethods, ClassNamePrefixFeaturesOutMixin, Transforme
         check_is_fitted(self)
         return self.input_.feature_names or [f"x{i}" for i in range(math.prod(self.config_.input_shape))]
 
-    def codes_and_feature_errors(self, X: object, *, float64: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Codes ``(n, latent_dim)`` and the squared reconstruction error of every model-space feature ``(n, d)``
-        (float64, NaN for missing cells), from one encoder pass: what a scorer built on autoencoders reads.
-
-        Parameters
-        ----------
-        X : array-like, images or pandas.DataFrame
-            Data laid out as in ``fit``.
-        float64 : bool, default=False
-            Run the model in double precision. A float32 matrix product can round a row's result differently by
-            the number of rows beside it (the CPU library picks its kernel by batch size), so a score that
-            magnifies the code (a Mahalanobis distance) would depend on which rows were scored together; in
-            float64 a row scores the same alone as in a batch. About twice the cost of a float32 pass for a
-            small dense model; convolutions in float64 are far slower on a CPU.
-        """
-        x, observed = self._model_input(X)
-        run = in_float64(self.model_, "encode_reconstruct") if float64 else self.model_.encode_reconstruct
-        z, x_hat = predict_batches(run, self._shown(x, observed), self.device_)
-        sq = (x_hat.reshape(len(x), -1).astype(np.float64) - x.reshape(len(x), -1)) ** 2
-        return z, (sq if observed is None else np.where(observed > 0, sq, np.nan))
-
-    def feature_errors(self, X: object) -> np.ndarray:
-        """Squared reconstruction error of every model-space feature, ``(n, d)`` float64; NaN for missing cells."""
-        return self.codes_and_feature_errors(X)[1]
-
-    def reconstruction_error(self, X: object) -> np.ndarray:
-        """Per-sample mean squared error between ``X`` and its reconstruction, in model space: shape ``(n,)``.
-
-        Tables fitted from DataFrames are compared after scaling and one-hot encoding; missing cells are left out
-        (a row with nothing observed scores 0).
-        """
-        return self.codes_and_errors(X)[1]
-
-    def codes_and_errors(self, X: object) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`transform` and :meth:`reconstruction_error` from one encoder pass (what an ensemble scorer needs)."""
-        z, sq = self.codes_and_feature_errors(X)
-        return z, mean_over_shown(sq, ~np.isnan(sq))
-
     @property
     def preprocessor_(self) -> TabularPreprocessor | None:
         """The fitted table encoding (scaling, one-hot columns, their ``blocks``) of a model fitted on a DataFrame;
         ``None`` for arrays and images, which the model reads as given."""
         check_is_fitted(self, "input_")
         return self.input_.preprocessor
-
-    def score(self, X: object, y: object = None) -> float:
-        """Negative mean reconstruction error (higher is better), so model selection tools can compare fits."""
-        return -float(np.mean(self.reconstruction_error(X)))
 
     # -------------------------------------------------------------------------------------- keep/persist
     @property
@@ -464,21 +418,16 @@ class AutoEncoder(GenerativeMethods, ClassNamePrefixFeaturesOutMixin, Transforme
 
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted = saved["config"]["fitted"]
-        self._set_model(ModelConfig.from_dict(fitted["model"]), saved["state_dict"],
-                        InputAdapter.from_dict(saved["preprocess"]["input"]), device)
+        self.config_ = ModelConfig.from_dict(fitted["model"])
+        self.model_ = self._placed(AutoEncoderModel(self.config_), saved["state_dict"], device)
+        self.input_ = InputAdapter.from_dict(saved["preprocess"]["input"])
+        self.pretrain_history_ = []
+        self._n_features_out = self.config_.latent_dim
         self.history_ = saved["history"]
         self.loss_curve_ = [row.get("train_total", math.nan) for row in self.history_]
         self.best_loss_, self.n_iter_, self.stop_reason_ = fitted["best_loss"], fitted["n_iter"], fitted["stop_reason"]
         if fitted.get("budget"):
             self.budget_ = fitted["budget"]
-
-    def _set_model(self, config: ModelConfig, state_dict: dict[str, torch.Tensor], adapter: InputAdapter,
-                   device: str) -> None:
-        self.config_ = config
-        self.model_ = self._placed(AutoEncoderModel(config), state_dict, device)
-        self.input_ = adapter
-        self.pretrain_history_ = []
-        self._n_features_out = config.latent_dim
 
     @classmethod
     def describe(cls, config: dict) -> dict[str, Any]:

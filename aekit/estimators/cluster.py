@@ -9,7 +9,7 @@ five starts: on MNIST codes one start merged two digits and split another (accur
 DEC/IDEC-style fine-tuning then comes *after* the clusters are found, not instead of UMAP: the autoencoder is
 trained a little more with a pull of each code towards its cluster's centre, so the code itself separates the
 clusters (MNIST linear probe 0.923 -> 0.973). New rows are assigned in that refined code space. See
-BENCHMARKS.md for what this measured.
+the clustering benchmark for what this measured.
 
 UMAP (umap-learn) is an optional dependency: ``pip install "aekit[cluster]"``. ``manifold=None`` fits the
 mixture on the standardised codes directly and needs nothing extra.
@@ -17,7 +17,7 @@ mixture on the standardised codes directly and needs nothing extra.
 
 from __future__ import annotations
 
-import sys
+import logging
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
@@ -34,6 +34,8 @@ from ..training.budget import CLUSTER_REFINEMENT
 from .autoencoder import AutoEncoder
 from .base import ModelEstimator, register_format, tensor
 from .presets import KINDS, preset
+
+logger = logging.getLogger("aekit")
 
 if TYPE_CHECKING:  # imported where used: ~65 ms that every ``aekit`` command would otherwise pay at start-up
     from sklearn.mixture import GaussianMixture
@@ -196,8 +198,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
         if self.manifold == "umap":
             UMAP = _umap_class()
             if self.verbose:
-                print(f"aekit: embedding {len(points)} codes with UMAP (about a minute per 50k rows on 2 cores)",
-                      file=sys.stderr)
+                logger.info("embedding %d codes with UMAP (about a minute per 50k rows on 2 cores)", len(points))
             self.embedding_ = UMAP(
                 n_components=self.n_components or self.n_clusters,
                 n_neighbors=min(self.n_neighbors, len(points) - 1),

@@ -46,7 +46,7 @@ from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 #: Images encoded or decoded per batch (what the compression benchmark's speed was measured with).
 CODING_BATCH = 1024
 #: With a target PSNR: change of log10(lmbda) per dB the round trip misses it by, after each epoch. On MNIST a
-#: decade of lmbda moved PSNR by about 6 dB (BENCHMARKS.md, compression: 100 -> 28.1 dB, 1,000 -> 34.2 dB), so 1/6
+#: decade of lmbda moved PSNR by about 6 dB (the compression benchmark: 100 -> 28.1 dB, 1,000 -> 34.2 dB), so 1/6
 #: would correct fully; three quarters of that damps the noise of one epoch's measurement.
 LMBDA_PER_DB = 0.12
 #: Most log10(lmbda) moves in one epoch (a factor of 2): early epochs miss any target because the model has not
@@ -96,7 +96,7 @@ class Codec(ModelEstimator):
     lmbda : float, default=1000.0
         Weight of the squared error (summed over an image's pixels in [0, 1]) against the bits: larger gives
         sharper, bigger files. On MNIST's test digits 100 gives 28.1 dB PSNR in 29 bytes per one-image file and
-        1,000 gives 34.2 dB in 60 (BENCHMARKS.md, compression). With ``target_psnr``, the value training starts
+        1,000 gives 34.2 dB in 60 (the compression benchmark). With ``target_psnr``, the value training starts
         from.
     target_psnr : float, optional
         Quality to reach instead of a fixed ``lmbda``: after each epoch ``lmbda`` is moved toward the value whose

@@ -145,7 +145,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         # stopping, whose validation loss (inputs uncorrupted) does not measure filling (stopping on the check
         # cells' error fills worse: it stops early on noise). Hidden layers about 8x the encoded
         # width (64 to 256): tables with many related columns underfit at 2x (cardio 0.677 -> 0.620 RMSE), narrow
-        # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
+        # noisy ones (8-13 columns) overfit when wider (the imputation benchmark).
         hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
         # Without the dense kinds' linear path: these choices were measured without it.
         self.autoencoder_ = AutoEncoder(

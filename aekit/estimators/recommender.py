@@ -16,7 +16,7 @@ A share of users (``validation_fraction``) is held out of training; each epoch r
 their histories against the other 20% (NDCG@100, the paper's protocol) and the epoch that ranks best is kept.
 New users need no retraining: their histories are encoded as they are ("fold-in").
 
-Choices made on the validation users of two MovieLens-100K splits (BENCHMARKS.md; EASE there: 0.442 / 0.464):
+Choices made on the validation users of two MovieLens-100K splits (the recommendation benchmark; EASE there: 0.442 / 0.464):
 
 - an average of the probabilities of ``n_members`` models trained from different seeds (every kind);
 - for the Mult- kinds, an item-item linear path from the (dropped-out) history to the output beside the code,
@@ -45,12 +45,11 @@ from sklearn.utils.validation import check_is_fitted
 from .._utils import clip, next_pow2
 from ..data.interactions import fold_in_split, read_interactions
 from ..data.sparse_rows import SparseRows
-from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
-from ..training import Budget, Callback, LinearRamp, Trainer, resolve_device
+from ..training import Budget, Callback, LinearRamp, resolve_device
 from ..training.budget import RECOMMENDER
-from ..training.callbacks import snapshot
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
+from .ranking import BestRanking, item_probabilities
 
 #: Largest catalogue for which ``linear_path="auto"`` adds the item-item path (10,000 items: 100 M weights).
 LINEAR_PATH_MAX_ITEMS = 10_000
@@ -60,8 +59,6 @@ DEFAULT_BETA = {"mult-vae": 0.2, "mult-dae": 0.0, "recvae": 0.005}
 LEARNING_RATES = {"mult-vae": 1e-3, "mult-dae": 1e-3, "recvae": 5e-4}
 #: Hidden layers of RecVAE's encoder.
 RECVAE_DEPTH = 5
-#: Items ranked when choosing the best epoch on validation users.
-VALIDATION_K = 100
 
 
 @register_format
@@ -252,7 +249,7 @@ class Recommender(ModelEstimator):
             if self.kind == "mult-vae":
                 callbacks.append(LinearRamp(model.bottleneck, "beta", 0.0, self._beta(),
                                             epochs * train.batches_per_epoch(batch)))
-            best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
+            best = BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
             callbacks += [best] if best else []
             self._fit_model(model, train, Budget(epochs, batch), seed=seed, label="recommender", callbacks=callbacks,
                             weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False,
@@ -298,7 +295,7 @@ class Recommender(ModelEstimator):
 
     def _batches(self, rows: sp.csr_matrix, batch_size: int = 1024):
         for start in range(0, rows.shape[0], batch_size):
-            yield start, _probabilities(self.models_, rows[start : start + batch_size], self.device_)
+            yield start, item_probabilities(self.models_, rows[start : start + batch_size], self.device_)
 
     def predict_scores(self, histories: object) -> np.ndarray:
         """``(n_users, n_items)`` probabilities of every fitted item (columns in ``item_ids_`` order); rows follow
@@ -398,70 +395,16 @@ class Recommender(ModelEstimator):
 def _start_from_popularity(model: AutoEncoderModel, matrix: sp.csr_matrix) -> None:
     """Set the output layer's biases to the log of each item's count, so the untrained model already ranks by
     popularity and training learns each user's departure from it. On MovieLens-100K validation users this raised
-    Mult-VAE's NDCG@100 from 0.426 to 0.434 (two splits, BENCHMARKS.md); the biases are otherwise learned from
+    Mult-VAE's NDCG@100 from 0.426 to 0.434 (two splits, the recommendation benchmark); the biases are otherwise learned from
     zero while every softmax logit competes."""
     counts = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
     bias = np.log1p(counts)
     model.decoder.layers[-1].bias.copy_(torch.from_numpy(bias - bias.mean()).float())
 
 
-@torch.no_grad()
-def _probabilities(models: list[AutoEncoderModel], rows: sp.csr_matrix, device: torch.device) -> np.ndarray:
-    """Every item's probability for each history, averaged over ``models`` (left in evaluation mode)."""
-    for model in models:
-        model.eval()
-    out = np.empty(rows.shape, dtype=np.float32)
-    start = 0
-    for batch in SparseRows(rows).sequential(1024):  # each batch made dense once, for every member
-        x = batch.x.to(device)
-        out[start : start + len(x)] = (sum(m.reconstruct(x).float() for m in models) / len(models)).cpu().numpy()
-        start += len(x)
-    return out
-
-
 def _plain(ids: np.ndarray) -> list:
     """Ids as JSON values (NumPy scalars become Python ones)."""
     return [v.item() if isinstance(v, np.generic) else v for v in ids]
-
-
-class _BestRanking(Callback):
-    """After every epoch, NDCG@100 of the held-out users' hidden items; keeps the best epoch's weights, stops
-    after ``patience`` epochs without a better one, and ends with them."""
-
-    def __init__(self, validation: tuple[sp.csr_matrix, sp.csr_matrix], device: torch.device, patience: int) -> None:
-        self.fold_in, self.held_out = validation
-        keep = (self.fold_in.getnnz(axis=1) > 0) & (self.held_out.getnnz(axis=1) > 0)
-        self.fold_in, self.held_out = self.fold_in[keep], self.held_out[keep]
-        self.device, self.patience = device, patience
-        self.best, self.best_epoch, self.wait, self.weights = -math.inf, 0, 0, None
-
-    def _scores(self, models: list[AutoEncoderModel]) -> np.ndarray:
-        scores = _probabilities(models, self.fold_in, self.device)
-        scores[self.fold_in.nonzero()] = -np.inf
-        return scores
-
-    def metrics(self, models: list[AutoEncoderModel]) -> dict[str, float]:
-        """NDCG@100, Recall@20 and Recall@50 of the validation users with the models' probabilities averaged."""
-        scores = self._scores(models)
-        return {"users": int(self.fold_in.shape[0]),
-                "NDCG@100": float(np.nanmean(ndcg_at_k(scores, self.held_out, 100))),
-                "Recall@20": float(np.nanmean(recall_at_k(scores, self.held_out, 20))),
-                "Recall@50": float(np.nanmean(recall_at_k(scores, self.held_out, 50)))}
-
-    def on_epoch_end(self, trainer: Trainer, state, row: dict[str, float]) -> None:
-        model = state.model
-        ndcg = float(np.nanmean(ndcg_at_k(self._scores([model]), self.held_out, VALIDATION_K)))
-        row[f"val_ndcg@{VALIDATION_K}"] = ndcg
-        if ndcg > self.best:
-            self.best, self.best_epoch, self.wait, self.weights = ndcg, int(row["epoch"]), 0, snapshot(model)
-        else:
-            self.wait += 1
-            if self.wait >= self.patience and not state.stop_reason:
-                state.stop_reason = f"no better validation NDCG@{VALIDATION_K} for {self.patience} epochs"
-
-    def on_fit_end(self, trainer: Trainer, state) -> None:
-        if self.weights is not None:
-            state.model.load_state_dict(self.weights)
 
 
 __all__ = ["Recommender"]

@@ -10,7 +10,7 @@ encoder turns each text into one code, a GRU writes the text back from it.
   document frequency -- codes for search and clustering. Then a word-by-word decoder learns to write texts from
   the codes, with its own copy of the token embedding, so the codes stay as the code phase made them (with the
   embedding shared, the decoder phase cost them 0.009 on the design split). Chosen on the design split of
-  ``benchmarks/text.py`` (10-NN category accuracy; BENCHMARKS.md has the screen): the TSDAE objective (the
+  ``benchmarks/text.py`` (10-NN category accuracy; the text design notes have the screen): the TSDAE objective (the
   word-by-word decoder shapes the code) gave 0.43-0.45 for 2 minutes of training, the IDF-weighted bag of words
   0.55 in the same time (unweighted 0.42), and with the mean of the token embeddings as the encoder
   (``layers=0``) instead of a 2-layer transformer 0.61, in a quarter of the time per epoch. Two later changes,
@@ -52,7 +52,7 @@ from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 #: Fewer texts than this cannot train a tokenizer and a sequence model to anything useful.
 MIN_TEXTS = 100
 #: Vocabulary sizes when ``vocab_size`` is None. Words: on WordNet's design split 8,000 words scored 0.632, 12,000
-#: scored 0.643 and all 24,530 seen twice 0.642 (10-NN accuracy, BENCHMARKS.md), at twice the time.
+#: scored 0.643 and all 24,530 seen twice 0.642 (10-NN accuracy), at twice the time.
 DEFAULT_VOCABULARY = {"words": 12000, "pieces": 8000}
 #: Starting scale of the denoising bag of words' cosines (``SequenceConfig.bow_scale``).
 BOW_SCALE = 10.0

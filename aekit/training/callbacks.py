@@ -184,7 +184,7 @@ class Progress(Callback):
         if not self.main:
             return
         msg = " ".join(f"{k}={v:.5g}" for k, v in row.items() if k != "epoch")
-        logger.info("epoch %d: %s", row["epoch"], msg)
+        logger.debug("epoch %d: %s", row["epoch"], msg)
         if self.lines:
             brief = f"loss={state.monitored:.4g} best={state.best_loss:.4g} seconds={row['seconds']:.1f}"
             sys.stderr.write(f"{self.label}: epoch {int(row['epoch'])}/{state.max_epochs} "

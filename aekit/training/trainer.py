@@ -146,13 +146,17 @@ class Trainer:
         The global torch RNG is forked, so training is reproducible from ``config.seed`` without changing the
         caller's random state.
         """
-        threads, dtype = self.step_arithmetic(train)
+        threads, dtype = self.threads_and_precision(train)
+        if self.config.verbose >= 1 and distributed.world().is_main:
+            logger.info("%s: at most %d epochs of %d rows in batches of %d, %d CPU thread(s), %s",
+                        self.config.progress_label, self.config.max_epochs, len(train), self.config.batch_size,
+                        threads, str(dtype).removeprefix("torch."))
         with torch.random.fork_rng(devices=[]), thread_count(threads):
             result = self._fit(train, val, resume, dtype)
         result.threads, result.precision = threads, str(dtype).removeprefix("torch.")
         return result
 
-    def step_arithmetic(self, train: BatchSource) -> tuple[int, torch.dtype]:
+    def threads_and_precision(self, train: BatchSource) -> tuple[int, torch.dtype]:
         """CPU threads and autocast dtype of this run's steps: the config's where it fixes them, else decided from
         the forward multiply-adds of a batch (``example`` of ``train`` times the batch size) and the weight count.
         The rule depends on the work only, not on the machine's load, so a seeded run repeats."""

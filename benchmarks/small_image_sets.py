@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, markdown_table, publish, section_header
+from _common import markdown_table, publish, section_header
 
 AT_CHECKOUT = str(Path(__file__).with_name("at_checkout.py"))
 TEST_IMAGES = 1000

@@ -70,7 +70,7 @@ def main() -> None:
     if not args.skip_defaults:
         ae = AutoEncoder(kind="vae", random_state=0, verbose=1).fit(binarised(train, seed=1))
         value, eval_s = nll(ae, test, args.k)
-        rows.append(["defaults: AutoEncoder(kind='vae'), static binarisation", ae.config_.encoder["name"],
+        rows.append(["defaults: AutoEncoder(kind='vae'), static binarisation", ae.config_.encoder.name,
                      ae.config_.latent_dim, ae.n_iter_, f"{ae.train_seconds_ / 60:.1f}", f"{value:.2f}",
                      f"{eval_s:.0f}"])
         print(rows[-1], flush=True)

@@ -90,7 +90,7 @@ def test_dataframe_with_categories_and_clone_and_pipeline(blobs):
 def test_images_use_conv_members_and_explain_regions(digits):
     X, _ = digits
     det = AnomalyDetector(n_estimators=1, max_iter=3, random_state=0).fit(X[:200])
-    assert det.members_[0].config_.encoder["name"] == "conv"
+    assert det.members_[0].config_.encoder.name == "conv"
     expl = det.explain(X[:3], top=1)
     assert expl["feature_1"].str.startswith("rows ").all()
 

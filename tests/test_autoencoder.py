@@ -42,7 +42,7 @@ def test_parts_combine(params, small_digits):
     ae = AutoEncoder(**params, latent_dim=4, max_iter=3, random_state=0).fit(X)
     terms = {k[6:] for k in ae.history_[0] if k.startswith("train_")}
     if params.get("kind") == "vae":
-        assert {"recon", "kl"} <= terms and ae.config_.encoder["name"] == "conv" and ae.config_.corruption["name"] == "gaussian"
+        assert {"recon", "kl"} <= terms and ae.config_.encoder.name == "conv" and ae.config_.corruption.name == "gaussian"
     if "sparsity" in params:
         assert "sparsity" in terms
     assert ae.reconstruct(X).shape == X.shape
@@ -160,7 +160,7 @@ def test_dataframe_with_categories_and_missing_values_round_trips(rng):
     df.loc[5, "x"] = np.nan
     df.loc[9, "colour"] = None
     ae = AutoEncoder(latent_dim=2, max_iter=30, random_state=0).fit(df)
-    assert ae.config_.likelihood["name"] == "mixed"
+    assert ae.config_.likelihood.name == "mixed"
     out = ae.reconstruct(df)
     assert isinstance(out, pd.DataFrame) and list(out.columns) == ["x", "y", "colour"]
     assert set(out["colour"]) <= {"red", "green", "blue"}
@@ -227,7 +227,7 @@ def test_dense_kinds_default_to_a_linear_path_that_keeps_small_data_near_pca(dig
     pca = PCA(16).fit(train)
     pca_mse = float(np.mean((pca.inverse_transform(pca.transform(test)) - test) ** 2))
     with_mse, without_mse = (float(ae.reconstruction_error(test).mean()) for ae in (with_path, without))
-    assert with_path.config_.encoder["linear_path"] is True and without.config_.encoder["linear_path"] is False
+    assert with_path.config_.encoder.settings.linear_path is True and without.config_.encoder.settings.linear_path is False
     assert without_mse > 2 * pca_mse  # the failure the path is for
     assert with_mse < 1.5 * pca_mse and with_mse < 0.7 * without_mse
 
@@ -237,10 +237,10 @@ def test_dense_kinds_default_to_a_linear_path_that_keeps_small_data_near_pca(dig
 def test_which_kinds_have_a_linear_path(kind, expected):
     X = np.random.default_rng(0).random((40, 6), dtype=np.float32)
     ae = AutoEncoder(kind=kind, latent_dim=2, max_iter=1, random_state=0).fit(X)
-    assert ae.config_.encoder["linear_path"] is expected
+    assert ae.config_.encoder.settings.linear_path is expected
     images = np.random.default_rng(0).random((16, 1, 8, 8), dtype=np.float32)
     conv_vae = AutoEncoder(kind="vae", encoder="conv", latent_dim=2, max_iter=1, random_state=0).fit(images)
-    assert conv_vae.config_.encoder["linear_path"] is True  # a conv encoder has one whatever the kind
+    assert conv_vae.config_.encoder.settings.linear_path is True  # a conv encoder has one whatever the kind
 
 
 def test_estimators_built_on_autoencoders_keep_the_dense_model_their_figures_were_measured_with():
@@ -251,11 +251,11 @@ def test_estimators_built_on_autoencoders_keep_the_dense_model_their_figures_wer
     X = np.random.default_rng(0).normal(size=(60, 5)).astype(np.float32)
     holed = X.copy()
     holed[::7, 1] = np.nan
-    assert Imputer(max_iter=1, random_state=0).fit(holed).autoencoder_.config_.encoder["linear_path"] is False
+    assert Imputer(max_iter=1, random_state=0).fit(holed).autoencoder_.config_.encoder.settings.linear_path is False
     clusterer = Clusterer(n_clusters=2, manifold=None, max_iter=1, random_state=0).fit(X)
-    assert clusterer.autoencoder_.config_.encoder["linear_path"] is False
+    assert clusterer.autoencoder_.config_.encoder.settings.linear_path is False
     detector = AnomalyDetector(n_estimators=1, max_iter=1, random_state=0).fit(X)
-    assert all(m.config_.encoder["linear_path"] is False for m in detector.members_)
+    assert all(m.config_.encoder.settings.linear_path is False for m in detector.members_)
 
 
 def test_linear_path_refused_where_it_cannot_be_built():
@@ -280,16 +280,16 @@ def test_images_are_standardised_per_channel(tmp_path):
     ae = AutoEncoder(kind="conv", latent_dim=4, max_iter=2, loss="mse", random_state=0).fit(X)
     norm = ae.config_.input_norm
     assert ae.model_.standardised_output
-    np.testing.assert_allclose(norm["mean"], X.mean(axis=(0, 2, 3)), rtol=1e-5)
-    np.testing.assert_allclose(norm["std"], X.std(axis=(0, 2, 3)), rtol=1e-4)
-    assert (norm["low"], norm["high"]) == (pytest.approx(X.min()), pytest.approx(X.max()))
+    np.testing.assert_allclose(norm.mean, X.mean(axis=(0, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(norm.std, X.std(axis=(0, 2, 3)), rtol=1e-4)
+    assert (norm.low, norm.high) == (pytest.approx(X.min()), pytest.approx(X.max()))
     ae.save(tmp_path / "m")
     np.testing.assert_array_equal(AutoEncoder.load(tmp_path / "m").reconstruct(X), ae.reconstruct(X))
     ae.encoder_.save(tmp_path / "enc")  # the encoder alone standardises the same way
     np.testing.assert_array_equal(Encoder.load(tmp_path / "enc").transform(X), ae.transform(X))
     auto = AutoEncoder(kind="conv", latent_dim=4, max_iter=1, random_state=0).fit(X)
-    assert auto.config_.encoder["norm"] == "batch" and auto.config_.encoder["linear_path"] is True
-    assert auto.config_.likelihood["name"] == "bce" and auto.config_.input_norm is not None
+    assert auto.config_.encoder.settings.norm == "batch" and auto.config_.encoder.settings.linear_path is True
+    assert auto.config_.likelihood.name == "bce" and auto.config_.input_norm is not None
     assert not auto.model_.standardised_output  # logits are not pixels
     table = AutoEncoder(latent_dim=2, max_iter=1, random_state=0).fit(X.reshape(40, -1)[:, :6])
     assert table.config_.input_norm is None  # tables are scaled by the input mapping, not here

@@ -29,7 +29,7 @@ def test_one_stray_string_in_a_numeric_column_is_an_error_naming_it():
 def test_a_text_column_of_words_stays_categorical():
     df = _table()  # "c" holds only words: a category, not a broken number
     ae = AutoEncoder(max_iter=1, random_state=0).fit(df)
-    assert ae.model_feature_names == ["a", "b", "c=x", "c=y"] and ae.config_.likelihood["name"] == "mixed"
+    assert ae.model_feature_names == ["a", "b", "c=x", "c=y"] and ae.config_.likelihood.name == "mixed"
 
 
 def test_an_all_missing_column_is_an_error_naming_it(recwarn):

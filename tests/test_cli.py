@@ -170,6 +170,7 @@ def test_embed_keeps_the_ids_of_a_table(tmp_path):
     np.testing.assert_array_equal(pd.read_csv(tmp_path / "z.csv")["id"], np.arange(100, 140))
 
 
+@pytest.mark.slow
 def test_cluster_images_writes_assignments_and_a_report_with_member_grids(tmp_path, capsys):
     out = tmp_path / "clusters.csv"
     assert main(["cluster", "digits", "-k", "4", "--epochs", "3", "--out", str(out), "--save",

@@ -65,6 +65,7 @@ def _model_bits(codec, images):
     return (g.double() + s).numpy()
 
 
+@pytest.mark.slow
 def test_more_weight_on_quality_buys_bytes_for_psnr(codec, digits8):
     coarse = Codec(**{**codec.get_params(), "lmbda": codec.lmbda / 100}).fit(digits8)
     fine = codec
@@ -225,6 +226,7 @@ def test_a_file_of_another_bitstream_version_is_refused(codec):
         codec.decompress(b"AEKC\x01" + bytes(30))
 
 
+@pytest.mark.slow
 def test_a_target_psnr_steers_lmbda_to_reach_it(digits8):
     reached = {}
     for target in (17.0, 21.0):

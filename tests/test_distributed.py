@@ -78,6 +78,7 @@ def _weights(path) -> dict[str, torch.Tensor]:
     return load_file(str(path))
 
 
+@pytest.mark.slow
 def test_every_rank_ends_with_the_same_weights(tmp_path):
     _run(_fit_and_save, str(tmp_path), None, False, None)
     w0, w1 = _weights(tmp_path / "rank0.safetensors"), _weights(tmp_path / "rank1.safetensors")
@@ -88,6 +89,7 @@ def test_every_rank_ends_with_the_same_weights(tmp_path):
     assert history["val_total"].iloc[-1] < history["val_total"].iloc[0]
 
 
+@pytest.mark.slow
 def test_a_two_process_run_resumes_exactly(tmp_path):
     straight, broken = tmp_path / "straight", tmp_path / "broken"
     straight.mkdir()
@@ -110,6 +112,7 @@ def _cli_train(rank: int, data: str, out: str) -> None:
         fh.write(str(code))
 
 
+@pytest.mark.slow
 def test_uneven_file_shards_train_without_hanging_and_rank_0_writes(tmp_path):
     data = tmp_path / "parts"
     data.mkdir()
@@ -131,6 +134,7 @@ def _cli_score(rank: int, run_dir: str, data: str, out: str) -> None:
     assert main(["detect", "score", run_dir, data, "--out", out, "--chunk-rows", "50"]) == 0
 
 
+@pytest.mark.slow
 def test_scoring_splits_files_between_processes_and_rank_0_joins_them(tmp_path):
     from aekit import AnomalyDetector
 
@@ -173,6 +177,7 @@ def _one_rank_vanishes(rank: int, data: str, out: str) -> None:
         fh.write(f"{code}\n{err.getvalue()}")
 
 
+@pytest.mark.slow
 def test_a_rank_that_dies_makes_the_others_stop_with_a_message(tmp_path):
     data = tmp_path / "t.parquet"
     pd.DataFrame(np.random.default_rng(0).normal(size=(300, 4)), columns=list("abcd")).to_parquet(data)

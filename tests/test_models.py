@@ -102,7 +102,8 @@ def test_conv_decoder_restores_any_image_size(shape):
 
 
 def test_mixed_likelihood_uses_cross_entropy_for_categories_and_masks_missing():
-    blocks = [{"type": "numeric", "start": 0, "stop": 1}, {"type": "categorical", "start": 1, "stop": 3}]
+    blocks = [{"name": "a", "type": "numeric", "start": 0, "stop": 1},
+              {"name": "b", "type": "categorical", "start": 1, "stop": 3}]
     model = AutoEncoderModel(ModelConfig(input_shape=(3,), latent_dim=2, encoder={"name": "mlp", "hidden": (4,)},
                                          likelihood={"name": "mixed", "blocks": blocks}))
     params = torch.tensor([[0.5, 2.0, 0.0]])
@@ -223,7 +224,7 @@ def test_input_norm_specs_are_checked():
     with pytest.raises(ValueError, match="one per leading axis"):
         AutoEncoderModel(ModelConfig(input_shape=(2, 4, 4), latent_dim=2, encoder={"name": "conv", "hidden": (4,)},
                                      input_norm={"mean": [0.5], "std": [0.2]}))
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ValueError, match="does not fit InputNormStats"):
         ModelConfig(input_shape=(4,), latent_dim=2, input_norm={"mean": [0] * 4, "std": [1] * 4, "scale": 2})
     old = ModelConfig(input_shape=(4,), latent_dim=2).to_dict()
     del old["input_norm"]  # configs saved before input_norm existed still load

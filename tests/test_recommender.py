@@ -155,66 +155,66 @@ def test_cli_fits_and_recommends(log, tmp_path, capsys):
     assert main(["recommend"]) == 2
     small = tmp_path / "small"
     assert main(["recommend", "fit", str(tmp_path / "log.csv"), "--epochs", "2", "--members", "1",
-                 "--item-links", "off", "--out", str(small), "-q"]) == 0
+                 "--linear-path", "off", "--out", str(small), "-q"]) == 0
     rec = load(small)
-    assert len(rec.models_) == 1 and rec.config_.links is None
+    assert len(rec.models_) == 1 and rec.config_.linear_path is None
     assert main(["recommend", "fit", str(tmp_path / "log.csv"), "--members", "0", "--out", str(tmp_path / "z")]) == 2
     assert "n_members" in capsys.readouterr().err
 
 
-def test_members_are_averaged_and_item_links_take_part(log):
+def test_members_are_averaged_and_the_linear_path_takes_part(log):
     """The score is the mean of the members' probabilities, each including its item-item path (a Mult- kind:
     RecVAE goes without one)."""
-    from aekit.estimators.recommender import _probabilities
+    from aekit.estimators.ranking import item_probabilities
 
     fitted = Recommender(kind="mult-vae", rating_col="rating", min_rating=4, **{**FAST, "max_iter": 5}).fit(log)
     _, rows = fitted._histories(["u0", "u5"])
     assert len(fitted.models_) == fitted.n_members == 3
-    each = [_probabilities([m], rows, fitted.device_) for m in fitted.models_]
+    each = [item_probabilities([m], rows, fitted.device_) for m in fitted.models_]
     np.testing.assert_allclose(fitted.predict_scores(["u0", "u5"]), np.mean(each, axis=0), rtol=1e-5)
     assert not np.allclose(each[0], each[1])  # different seeds, different models
     model = fitted.models_[0]
     x = torch.from_numpy(rows.toarray())
-    assert model.links is not None and model.links.weight.abs().sum() > 0  # the path was trained
+    assert model.linear_path is not None and model.linear_path.weight.abs().sum() > 0  # the path was trained
     without = model.decode(model.encode(x))  # the code alone
     assert not torch.allclose(model.reconstruct(x), without)
 
 
-def test_item_links_cannot_copy_an_item_to_itself():
+def test_the_linear_path_cannot_copy_an_item_to_itself():
     from aekit.models import AutoEncoderModel, ModelConfig
 
     config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
-                         likelihood={"name": "multinomial"}, links={"l2": 0.5})
+                         likelihood={"name": "multinomial"}, linear_path={"l2": 0.5})
     assert ModelConfig.from_dict(config.to_dict()) == config
-    assert "links" not in ModelConfig(input_shape=(6,), latent_dim=2).to_dict()  # older readers see no change
+    assert "linear_path" not in ModelConfig(input_shape=(6,), latent_dim=2).to_dict()  # older readers see no change
     model = AutoEncoderModel(config)
     with torch.no_grad():
-        model.links.weight.copy_(torch.randn(6, 6))
+        model.linear_path.weight.copy_(torch.randn(6, 6))
     x = torch.eye(6)
     # item i alone in a history: the path adds row i of the map, whose own entry is 0
-    np.testing.assert_allclose(torch.diagonal(model.links(x)).detach().numpy(), 0.0)
+    np.testing.assert_allclose(torch.diagonal(model.linear_path(x)).detach().numpy(), 0.0)
     from aekit.data.batches import Batch
 
     terms = model.loss(Batch(x))
-    off = model.links.weight.detach() * (1 - torch.eye(6))
-    assert terms["links_l2"].item() == pytest.approx(off.square().sum().item(), rel=1e-5)
+    off = model.linear_path.weight.detach() * (1 - torch.eye(6))
+    assert terms["linear_path_l2"].item() == pytest.approx(off.square().sum().item(), rel=1e-5)
     with pytest.raises(ValueError, match="flat inputs"):
         AutoEncoderModel(ModelConfig(input_shape=(1, 4, 4), latent_dim=2, encoder={"name": "conv"},
-                                     links={"l2": 0.0}))
+                                     linear_path={"l2": 0.0}))
 
 
-def test_item_links_auto_leaves_large_catalogues_and_recvae_alone(monkeypatch):
+def test_linear_path_auto_leaves_large_catalogues_and_recvae_alone(monkeypatch):
     from aekit.estimators import recommender
 
-    assert Recommender(kind="mult-vae")._model_config(30).links is not None  # 30 items: on
-    assert Recommender(kind="recvae")._model_config(30).links is None
-    monkeypatch.setattr(recommender, "LINKS_MAX_ITEMS", 10)
-    assert Recommender(kind="mult-dae")._model_config(30).links is None
-    assert Recommender(item_links=True)._model_config(30).links == {"l2": 1e-3}
+    assert Recommender(kind="mult-vae")._model_config(30).linear_path is not None  # 30 items: on
+    assert Recommender(kind="recvae")._model_config(30).linear_path is None
+    monkeypatch.setattr(recommender, "LINEAR_PATH_MAX_ITEMS", 10)
+    assert Recommender(kind="mult-dae")._model_config(30).linear_path is None
+    assert Recommender(linear_path=True)._model_config(30).linear_path.l2 == 1e-3
 
 
-def test_item_links_see_dropped_histories_at_the_scale_of_whole_ones():
-    """Masking hides half the items in training; the links' input is scaled back up so that a history sums to
+def test_the_linear_path_sees_dropped_histories_at_the_scale_of_whole_ones():
+    """Masking hides half the items in training; the linear path's input is scaled back up so that a history sums to
     the same on average in training and afterwards (otherwise the path speaks twice as loud at prediction)."""
     from aekit.models.corruption import build_corruption
 
@@ -233,23 +233,23 @@ def test_item_links_see_dropped_histories_at_the_scale_of_whole_ones():
 
     config = ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "bag", "hidden": [4]},
                          likelihood={"name": "multinomial"}, corruption={"name": "masking", "level": 0.5},
-                         links={"l2": 0.0})
+                         linear_path={"l2": 0.0})
     model = AutoEncoderModel(config).train()
     with torch.no_grad():
-        model.links.weight.copy_(torch.randn(6, 6))
+        model.linear_path.weight.copy_(torch.randn(6, 6))
     h = torch.bernoulli(torch.full((64, 6), 0.5))
     torch.manual_seed(1)
     got = model.loss(Batch(h))["recon"]
     torch.manual_seed(1)
     kept = model.corruption(h)
-    params = model.decoder_params(model.bottleneck(model.encoder(kept)).z) + model.links(kept * 2)
+    params = model.decoder_params(model.bottleneck(model.encoder(kept)).z) + model.linear_path(kept * 2)
     assert got.item() == pytest.approx(model.likelihood.batch_nll(params, h, None).item(), rel=1e-5)
 
 
 def test_the_default_kind_is_recvae_shaped(fitted):
     """Five layer-normed swish layers, a one-layer decoder, a KL weighed per item, and no item-item path."""
     model = fitted.models_[0]
-    assert fitted.kind == "recvae" and fitted.config_.links is None and model.links is None
+    assert fitted.kind == "recvae" and fitted.config_.linear_path is None and model.linear_path is None
     assert len(model.encoder.layers) == 5
     assert all(isinstance(norm, torch.nn.LayerNorm) for norm in model.encoder.norms)
     assert isinstance(model.encoder.act, torch.nn.SiLU)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from aekit.data import TabularPreprocessor, read_table
-from aekit.data.tabular import UnseenCategoryWarning
+from aekit.data.tabular import ColumnBlock, UnseenCategoryWarning
 
 
 @pytest.fixture
@@ -32,12 +32,12 @@ def test_layout_names_and_blocks(frame):
         "age", "color=blue", "color=red", "count", "flag=False", "flag=True", "size=L", "size=S", "const",
     ]
     assert pre.blocks == [
-        {"name": "age", "type": "numeric", "start": 0, "stop": 1},
-        {"name": "color", "type": "categorical", "start": 1, "stop": 3},
-        {"name": "count", "type": "numeric", "start": 3, "stop": 4},
-        {"name": "flag", "type": "categorical", "start": 4, "stop": 6},
-        {"name": "size", "type": "categorical", "start": 6, "stop": 8},
-        {"name": "const", "type": "numeric", "start": 8, "stop": 9},
+        ColumnBlock("age", "numeric", 0, 1),
+        ColumnBlock("color", "categorical", 1, 3),
+        ColumnBlock("count", "numeric", 3, 4),
+        ColumnBlock("flag", "categorical", 4, 6),
+        ColumnBlock("size", "categorical", 6, 8),
+        ColumnBlock("const", "numeric", 8, 9),
     ]
     assert pre.n_features_out == 9 and pre.columns == list(frame.columns)
 

@@ -118,3 +118,14 @@ def test_training_is_reproducible_and_leaves_global_rng_alone():
     b = Trainer(m2, cfg).fit(x, x_val).history
     assert torch.equal(before, torch.get_rng_state())
     assert a == [dict(r, seconds=a_r["seconds"]) for r, a_r in zip(b, a)]
+
+
+def test_progress_off_a_terminal_is_one_line_per_epoch(capsys):
+    """A log file or CI gets one line an epoch, not hundreds of carriage-return updates of a bar."""
+    model = AutoEncoderModel(ModelConfig(input_shape=(6,), latent_dim=2, encoder={"name": "mlp", "hidden": [8]}))
+    Trainer(model, TrainConfig(max_epochs=3, batch_size=8, early_stopping=False, verbose=1,
+                               progress_label="tiny")).fit(TensorBatches(torch.randn(64, 6)))
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    lines = [line for line in err.splitlines() if line.startswith("tiny: epoch")]
+    assert [line.split()[2] for line in lines] == ["1/3", "2/3", "3/3"] and "loss=" in lines[0]

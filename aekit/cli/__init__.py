@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     command = _command_in(argv)
-    if command == "denoise":
+    if command in ("denoise", "recommend"):  # short forms: "denoise RUN_DIR ..." is "denoise apply RUN_DIR ..."
         argv = _command_module(command).expand_shorthand(argv)
     try:
         args = build_parser(command).parse_args(argv)
@@ -83,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     from .common import USER_ERRORS
 
     logging.basicConfig(level=logging.WARNING, format="aekit: %(message)s")
+    # aekit's own notes (what a run is about to do, each detector member, where a report went) unless told to be
+    # quiet; every epoch's terms stay at debug level: the progress display shows them.
+    logging.getLogger("aekit").setLevel(logging.WARNING if getattr(args, "quiet", False) else logging.INFO)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning

@@ -14,7 +14,7 @@ from ..estimators import AutoEncoder, TextAutoEncoder
 from ..io import read_config
 from ..report import code_map_png, save_png
 from .commands import ALIASES, command_help
-from .common import data_help, image_size, label_column_for, write_output
+from .common import add_device_option, data_help, image_size, label_column_for, write_output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--label-col", default=None, metavar="COL",
                        help="table column to leave out (labels; default: the one left out in training)"
                        + ("; colours the --map" if aliases else ""))
-        p.add_argument("--device", default="auto")
+        add_device_option(p)
         if aliases:
             p.add_argument("--text-col", default=None, metavar="COL",
                            help="for a text model ('aekit text fit'): the column of DATA holding the texts")

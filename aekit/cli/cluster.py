@@ -10,8 +10,9 @@ import numpy as np
 from ..data.sources import load_source
 from ..estimators import Clusterer
 from ..runs import fit_cluster_run, report_path_for
+from ..runs.run_dir import prepare_run_dir
 from .commands import command_help
-from .common import data_help, image_size
+from .common import add_fit_options, data_help, image_size
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,13 +36,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cluster.add_argument("--label-col", default=None, metavar="COL",
                          help="table column with known labels: left out, used for accuracy/NMI and a map")
     cluster.add_argument("--image-size", type=image_size, default=None, metavar="HxW")
-    cluster.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    cluster.add_argument("--device", default="auto")
-    cluster.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fit_options(cluster, "a clusterer already in --save DIR")
     cluster.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.save:  # refuse a finished clusterer before fitting, not after
+        prepare_run_dir(args.save, overwrite=args.overwrite, option="--save")
     source = load_source(args.data, label_column=args.label_col, image_size=args.image_size)
     clusterer = Clusterer(args.n_clusters, latent_dim=args.latent_dim, max_iter=args.epochs,
                           manifold=None if args.no_umap else "umap", device=args.device, random_state=args.seed,

@@ -15,7 +15,7 @@ from ..estimators import Codec
 from ..io.bitstream import ONE_IMAGE
 from ..runs import fit_codec_run
 from .commands import command_help
-from .common import add_fit_options
+from .common import add_device_option, add_fit_options
 
 SUFFIX = ".aek"
 
@@ -51,7 +51,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     comp.add_argument("--out", required=True, metavar="FILE_OR_DIR",
                       help=f"the compressed file, or with --each the folder for one {SUFFIX} file per image")
     comp.add_argument("--each", action="store_true", help="one self-contained file per image")
-    comp.add_argument("--device", default="auto")
+    add_device_option(comp)
     comp.set_defaults(run=run_compress)
 
     dec = sub.add_parser("decompress", help=command_help("decompress"),
@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dec.add_argument("codec_dir", metavar="CODEC_DIR")
     dec.add_argument("files", nargs="+", metavar="FILE")
     dec.add_argument("--out", required=True, metavar="DIR")
-    dec.add_argument("--device", default="auto")
+    add_device_option(dec)
     dec.set_defaults(run=run_decompress)
 
 

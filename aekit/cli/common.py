@@ -32,12 +32,26 @@ def label_column_for(args: argparse.Namespace) -> tuple[str | None, bool]:
     return remembered_label_column(args.run_dir), True
 
 
-def add_fit_options(parser: argparse.ArgumentParser, replaces: str = "a finished run already in RUN_DIR") -> None:
-    """The options every command that trains and writes a directory shares: --overwrite, --seed, --device, -q."""
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """``--device``, the same wherever a command runs a model."""
+    parser.add_argument("--device", default="auto",
+                        help="where the model runs: auto (CUDA when available), cpu, cuda or cuda:N (default: auto)")
+
+
+def add_seed_option(parser: argparse.ArgumentParser, what: str = "training") -> None:
+    """``--seed``, the same wherever a command draws random numbers."""
+    parser.add_argument("--seed", type=int, default=0, metavar="N",
+                        help=f"random seed of the {what}: the same seed gives the same result on the CPU (default: 0)")
+
+
+def add_fit_options(parser: argparse.ArgumentParser, replaces: str = "a finished run already in the output "
+                    "directory") -> None:
+    """The options every command that trains shares: --seed, --device, -q/--quiet and --overwrite."""
+    add_seed_option(parser)
+    add_device_option(parser)
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress (by default a bar on a terminal, one line per epoch elsewhere)")
     parser.add_argument("--overwrite", action="store_true", help=f"replace {replaces}")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def image_size(text: str) -> tuple[int, int]:

@@ -15,7 +15,7 @@ from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
 from ..runs import fit_denoise_run
 from .commands import command_help
-from .common import add_fit_options
+from .common import add_device_option, add_fit_options
 
 #: What ``aekit denoise RUN_DIR ...`` is short for.
 APPLY = "apply"
@@ -74,7 +74,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     app.add_argument("run_dir", metavar="RUN_DIR")
     app.add_argument("inputs", nargs="+", metavar="IMAGES")
     app.add_argument("--out", required=True, metavar="DIR")
-    app.add_argument("--device", default="auto")
+    add_device_option(app)
     app.set_defaults(run=run_apply)
 
 

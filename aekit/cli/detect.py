@@ -11,7 +11,7 @@ from ..estimators import AnomalyDetector
 from ..runs import fit_detection_run, label_auroc, score_to_file
 from ..training.distributed import shutdown, world
 from .commands import command_help
-from .common import add_fit_options, data_help, label_column_for
+from .common import add_device_option, add_fit_options, data_help, label_column_for
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dfit.add_argument("--streaming", action="store_true",
                       help="DATA is a Parquet/CSV file, folder or glob too large to load: fit on rows sampled evenly "
                       "from all of it (then score every row with 'aekit detect score')")
-    add_fit_options(dfit)
+    add_fit_options(dfit, "a finished run already in RUN_DIR")
     dscore = dsub.add_parser("score", help="score DATA with a fitted detector",
                              description="Score DATA with the detector in RUN_DIR, streaming in chunks, and write "
                              "id, score, label (1 = outlier) and the top contributing features to FILE. Under "
@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dscore.add_argument("--chunk-rows", type=int, default=100_000, help="rows scored at a time (default: 100000)")
     dscore.add_argument("--label-col", default=None, metavar="COL",
                         help="table column to leave out (default: the one left out when the detector was fitted)")
-    dscore.add_argument("--device", default="auto")
+    add_device_option(dscore)
     detect.set_defaults(run=run)
 
 
@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         if args.anomaly_label is not None and args.label_col is None:
             raise ValueError("--anomaly-label names a value of the label column; give that column with --label-col")
         det = AnomalyDetector(contamination=args.contamination, novelty=args.novelty,
-                              false_alarm_rate=args.false_alarm_rate, random_state=args.seed, device=args.device)
+                              false_alarm_rate=args.false_alarm_rate, random_state=args.seed, device=args.device,
+                              verbose=0 if args.quiet else 1)
         out = fit_detection_run(det, source, args.out, overwrite=args.overwrite, label_column=args.label_col,
                                 anomaly_label=args.anomaly_label)
         if det.novelty_ is not None:

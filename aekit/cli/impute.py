@@ -14,7 +14,7 @@ from ..estimators import Imputer
 from ..runs import imputation_summary, save_imputation_run, write_filled
 from ..runs.run_dir import prepare_run_dir
 from .commands import command_help
-from .common import data_help
+from .common import add_fit_options, data_help
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,9 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="the completed table: .csv or .parquet")
     p.add_argument("--model", default=None, metavar="RUN_DIR", help="fill with the Imputer saved in RUN_DIR")
     p.add_argument("--save", default=None, metavar="RUN_DIR", help="keep the fitted Imputer and report.html here")
-    p.add_argument("--overwrite", action="store_true", help="replace a finished run already in --save RUN_DIR")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    add_fit_options(p, "a finished run already in --save RUN_DIR")
     p.set_defaults(run=run)
 
 
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.model:
         imp = Imputer.load(args.model, device=args.device)
     else:
-        imp = Imputer(random_state=args.seed, device=args.device).fit(source.X)
+        imp = Imputer(random_state=args.seed, device=args.device, verbose=0 if args.quiet else 1).fit(source.X)
     write_filled(imp, imp.transform(source.X), out)
     if not args.model:
         if args.save:

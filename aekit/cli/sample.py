@@ -12,6 +12,7 @@ from PIL import Image
 from ..estimators import AutoEncoder
 from ..report import tile_images
 from .commands import command_help
+from .common import add_device_option, add_seed_option
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-n", type=int, default=64, metavar="N", help="how many samples (default: 64)")
     p.add_argument("--out", required=True, metavar="FILE", help="grid.png (images) or samples.npy")
     p.add_argument("--cols", type=int, default=8, metavar="K", help="images per row of the grid (default: 8)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
+    add_seed_option(p, "samples")
+    add_device_option(p)
     p.set_defaults(run=run)
 
 

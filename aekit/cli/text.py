@@ -14,7 +14,7 @@ from ..data.texts import read_texts
 from ..estimators import TextAutoEncoder
 from ..runs import fit_text_run
 from .commands import command_help
-from .common import add_fit_options
+from .common import add_device_option, add_fit_options, add_seed_option
 
 DESCRIPTION = (
     "Sentence autoencoders trained on your own texts (no model is downloaded):\n\n"
@@ -54,15 +54,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     near.add_argument("--text-col", default=None, metavar="COL")
     near.add_argument("--out", default=None, metavar="FILE", help="also write query, rank, id, text, similarity "
                       "(.csv or .parquet)")
-    near.add_argument("--device", default="auto")
+    add_device_option(near)
     near.set_defaults(run=run_neighbours)
 
     sample = verbs.add_parser("sample", help="new texts from a VAE", description="Decode codes drawn from the prior "
                               "of the text VAE in RUN_DIR; one text per line.")
     sample.add_argument("run_dir", metavar="RUN_DIR")
     sample.add_argument("-n", type=int, default=10, help="how many (default: 10)")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--device", default="auto")
+    add_seed_option(sample, "samples")
+    add_device_option(sample)
     sample.set_defaults(run=run_sample)
 
 

@@ -17,7 +17,7 @@ from ..runs import train_run
 from ..runs.train import REPORT_ROWS
 from ..training.distributed import shutdown, world
 from .commands import command_help
-from .common import data_help, image_size
+from .common import add_fit_options, data_help, image_size
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,14 +42,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        help="table column holding labels: left out of training, used to colour the code map")
     train.add_argument("--image-size", type=image_size, default=None, metavar="HxW",
                        help="resize images from a folder to this size (default: the most common size)")
-    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    train.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     train.add_argument("--streaming", action="store_true",
                        help="read DATA -- a Parquet/CSV file, a folder or a glob of them -- in chunks instead of "
                        "loading it, for tables larger than memory; under torchrun each process reads its own share")
     train.add_argument("--resume", action="store_true", help="continue the crashed run in --out from its checkpoint")
-    train.add_argument("--overwrite", action="store_true", help="replace a finished run already in --out")
-    train.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_fit_options(train, "a finished run already in --out")
     train.set_defaults(run=run)
 
 

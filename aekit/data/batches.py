@@ -2,7 +2,8 @@
 
 The Trainer asks a source for its batches once per epoch and never indexes data itself, so the same loop can
 train on an in-memory tensor today and on streamed files, sparse rows or token sequences tomorrow: each of
-those is one more class with ``__len__`` and ``epoch``/``sequential``.
+those is one more class with ``__len__``, ``epoch``/``sequential`` and ``example`` (one typical sample, from which
+the Trainer sizes a step's work).
 
 A :class:`Batch` carries the model input ``x`` and, where they exist, the mask of observed cells (tables with
 missing values) and a per-row ``target`` (for objectives that need one, such as the pull of each code towards
@@ -90,6 +91,10 @@ class TensorBatches:
         else:
             pick = lambda t: None if t is None else torch.index_select(t, 0, idx)  # noqa: E731
         return Batch(pick(self.x), pick(self.observed), pick(self.target))
+
+    def example(self) -> torch.Tensor:
+        """One sample ``(1, ...)``: what a step's work is sized from (its values do not matter)."""
+        return self.x[:1]
 
     def as_batch(self) -> Batch:
         """Every row as one batch."""

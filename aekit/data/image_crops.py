@@ -38,6 +38,10 @@ class ImageCrops:
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
         return math.ceil(max(self.n // world, 1) / batch_size)
 
+    def example(self) -> torch.Tensor:
+        """One crop's shape ``(1, c, patch, patch)``."""
+        return torch.zeros(1, self.images[0].shape[0], self.patch, self.patch)
+
     def _draw(self, count: int, generator: torch.Generator | None, orient: bool) -> torch.Tensor:
         which = torch.multinomial(self.weights, count, replacement=True, generator=generator).numpy()
         u = torch.rand(count, 2, generator=generator, dtype=torch.float64).numpy()

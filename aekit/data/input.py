@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .tabular import TabularPreprocessor
+from .tabular import ColumnBlock, TabularPreprocessor
 from .validation import as_numeric_array, check_finite, check_shape
 
 FORMAT = "aekit.input/1"
@@ -52,7 +52,7 @@ class InputAdapter:
         return (1, *self.sample_shape) if len(self.sample_shape) == 2 else self.sample_shape
 
     @property
-    def blocks(self) -> list[dict]:
+    def blocks(self) -> list[ColumnBlock]:
         return self.preprocessor.blocks if self.preprocessor is not None else []
 
     @property

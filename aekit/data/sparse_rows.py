@@ -31,6 +31,10 @@ class SparseRows:
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
         return batches_per_epoch(len(self), batch_size, world)
 
+    def example(self) -> torch.Tensor:
+        """One dense row ``(1, n_columns)``."""
+        return torch.zeros(1, self.matrix.shape[1])
+
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
               generator: torch.Generator | None = None) -> Iterator[Batch]:
         """Shuffled rows (torch's generator, as for in-memory tensors); with ``world`` ranks, this rank's share."""

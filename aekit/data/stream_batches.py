@@ -65,6 +65,11 @@ class StreamBatches:
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
         return math.ceil(max(self._rows // world, 1) / batch_size)
 
+    def example(self) -> torch.Tensor:
+        """One encoded row ``(1, d)`` (from the first chunk of the first file)."""
+        x, _ = next(self._chunks(self.files.units[0], 0, 1, False))
+        return torch.from_numpy(np.ascontiguousarray(x[:1]))
+
     # ------------------------------------------------------------------------------------------- reading
     def _shard(self, units: list[Unit], rank: int, world: int) -> tuple[list[Unit], bool]:
         """This rank's units, and whether rows must also be split by id (fewer units than ranks)."""

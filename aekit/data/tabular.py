@@ -13,12 +13,13 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["TabularPreprocessor"]
+__all__ = ["ColumnBlock", "TabularPreprocessor"]
 
 #: Version tag written by :meth:`TabularPreprocessor.to_dict`; bump it when the layout changes.
 FORMAT = "aekit.tabular-preprocessor/1"
@@ -28,6 +29,25 @@ _NUMERIC_KEYS = {"name", "type", "dtype", "mean", "std"}
 _CATEGORICAL_KEYS = {"name", "type", "dtype", "categories"}
 _NUMERIC_DTYPES = ("float", "int")
 _CATEGORICAL_DTYPES = ("bool", "category", "str")
+
+
+@dataclass(frozen=True)
+class ColumnBlock:
+    """The slice ``[start, stop)`` of the encoded matrix that holds input column ``name``: one value for a
+    ``"numeric"`` column, one per category for a ``"categorical"`` one."""
+
+    name: str
+    type: str
+    start: int
+    stop: int
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.type == "categorical"
+
+    @property
+    def width(self) -> int:
+        return self.stop - self.start
 
 
 class TabularPreprocessor:
@@ -40,9 +60,9 @@ class TabularPreprocessor:
 
     Attributes
     ----------
-    blocks : list of dict
-        One ``{"name", "type", "start", "stop"}`` per input column, in input order: the slice of the
-        output matrix that encodes it, and whether it is ``"numeric"`` or ``"categorical"``.
+    blocks : list of ColumnBlock
+        One per input column, in input order: the slice of the output matrix that encodes it, and whether
+        it is ``"numeric"`` or ``"categorical"``.
     feature_names_out : list of str
         Output column names: the column name for a numeric column, ``"name=category"`` for one-hot ones.
 
@@ -137,7 +157,7 @@ class TabularPreprocessor:
         observed = np.zeros_like(X)
         for spec, block in zip(columns, self.blocks):
             series = df[by_name[spec["name"]]]
-            start, stop = block["start"], block["stop"]
+            start, stop = block.start, block.stop
             present = ~pd.isna(series).to_numpy(dtype=bool)
             if spec["type"] == "numeric":
                 values = _numeric_values(series, spec["name"])
@@ -188,7 +208,7 @@ class TabularPreprocessor:
             )
         out: dict[str, Any] = {}
         for spec, block in zip(columns, self.blocks):
-            start, stop = block["start"], block["stop"]
+            start, stop = block.start, block.stop
             if spec["type"] == "numeric":
                 values = X[:, start] * spec["std"] + spec["mean"]
                 out[spec["name"]] = np.rint(values).astype(np.int64) if spec["dtype"] == "int" else values
@@ -214,12 +234,12 @@ class TabularPreprocessor:
         return [c["name"] for c in self._fitted()]
 
     @property
-    def blocks(self) -> list[dict[str, Any]]:
+    def blocks(self) -> list[ColumnBlock]:
         """Slice of the output matrix per input column (see the class docstring)."""
         blocks, start = [], 0
         for spec in self._fitted():
             width = 1 if spec["type"] == "numeric" else len(spec["categories"])
-            blocks.append({"name": spec["name"], "type": spec["type"], "start": start, "stop": start + width})
+            blocks.append(ColumnBlock(spec["name"], spec["type"], start, start + width))
             start += width
         return blocks
 
@@ -237,7 +257,7 @@ class TabularPreprocessor:
     @property
     def n_features_out(self) -> int:
         """Width of the encoded matrix."""
-        return self.blocks[-1]["stop"]
+        return self.blocks[-1].stop
 
     # -------------------------------------------------------------------------------- serialisation
 

@@ -49,6 +49,10 @@ class TokenSequences:
     def batches_per_epoch(self, batch_size: int, world: int = 1) -> int:
         return batches_per_epoch(len(self), batch_size, world)
 
+    def example(self) -> torch.Tensor:
+        """A text of the mean length, ``(1, tokens)``: a step's cost grows with its texts' lengths."""
+        return torch.ones(1, max(int(np.ceil(self.lengths.mean())) if len(self) else 1, 1), dtype=torch.long)
+
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1,
               generator: torch.Generator | None = None) -> Iterator[Batch]:
         mine = shuffled_share(len(self), rank, world, generator)

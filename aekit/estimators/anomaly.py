@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -47,8 +46,9 @@ from .._utils import clip, next_pow2
 from ..data.input import InputAdapter
 from ..data.scaling import RankGaussScaler, StandardColumnScaler, scaler_from_dict
 from ..data.table_files import TableFiles
-from ..training import epochs_for_steps
-from .autoencoder import AutoEncoder, mean_over_shown
+from ..training.budget import DETECTOR_MEMBER
+from .autoencoder import AutoEncoder
+from .reconstruction_scores import mean_over_shown
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 from .detector_api import PyODDetectorAPI
 from .explanations import FeatureExplanations
@@ -176,7 +176,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
 
     # ------------------------------------------------------------------------------------------------ fit
     def _member_params(self, rng: np.random.Generator, width: int, n_rows: int) -> dict:
-        """One member's architecture and schedule: sizes drawn around the input width, ~400 steps of training."""
+        """One member's architecture and schedule: sizes drawn around the input width, the member budget."""
         if self.input_.is_image:
             params = {"kind": "conv", "latent_dim": self.latent_dim or int(rng.integers(8, 33))}
         else:
@@ -188,7 +188,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
                       "loss": "mse", "linear_path": False}
         batch = self.batch_size or clip(next_pow2(n_rows / 16), 16, 128)
         # Members hold out a tenth of their rows for early stopping, so steps are counted on the other 90%.
-        epochs = self.max_iter or epochs_for_steps(self.MEMBER_STEPS, n_rows * 0.9, batch, 10, 200)
+        epochs = self.max_iter or DETECTOR_MEMBER.epochs(n_rows * 0.9, batch)
         return {**params, "batch_size": batch, "max_iter": epochs, "n_iter_no_change": 5,
                 "learning_rate": self.learning_rate, "device": self.device}
 
@@ -201,8 +201,9 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         anyway, and the threshold is a quantile that 100,000 rows pin down -- and ``decision_scores_`` are
         those rows' scores. Score every row with ``aekit detect score`` (streamed, split over processes).
         """
+        seed = self._fit_seed()
         if isinstance(X, TableFiles):
-            _, X, _ = X.sample(self.STREAM_FIT_ROWS, seed=check_random_state(self.random_state).randint(2**31 - 1))
+            _, X, _ = X.sample(self.STREAM_FIT_ROWS, seed=seed)
         x, observed = self._scaled(X, reset=True)
         if len(x) < self.MIN_ROWS:
             raise ValueError(f"AnomalyDetector needs at least {self.MIN_ROWS} rows to fit (its members hold rows out "
@@ -211,8 +212,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         if np.all(flat.max(axis=0) == flat.min(axis=0)):
             raise ValueError(f"every column of X is constant over its {len(x)} rows, so no row differs from another; "
                              "fit the detector on data that varies")
-        rs = check_random_state(self.random_state)
-        rng = np.random.default_rng(rs.randint(0, 2**31 - 1))
+        rng = np.random.default_rng(seed)
         if self.novelty:
             return self._fit_novelty(x, observed, rng)
         self.novelty_ = None
@@ -307,7 +307,6 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
     NEIGHBOURS = 10  # nearest training rows whose mean distance is the neighbour score
     NEIGHBOUR_WEIGHT = 2 / 3  # share of the final score that is the neighbour score
     NEIGHBOUR_ROWS = 20_000  # reference rows kept (a seeded sample of larger training sets)
-    MEMBER_STEPS = 400  # gradient steps per member (epochs are rounded up, at least 10)
     NOVELTY_NEIGHBOURS = 2  # novelty=True: nearest training rows whose mean distance is the neighbour part
     NOVELTY_TAIL_WEIGHT = 1 / 3  # novelty=True: share of the score that is the tail part
     STREAM_FIT_ROWS = 100_000  # rows sampled from streamed files to fit on

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,15 +26,15 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from ..data.input import InputAdapter, check_n_features
 from ..io import read_config, read_model_dir, write_model_dir
-from ..models.flops import forward_macs, parameter_count
 from ..registry import Registry
-from ..training import TrainConfig, Trainer, TrainResult, resolve_device
-from ..training.precision import step_arithmetic
+from ..training import BatchSource, Budget, TrainConfig, Trainer, TrainResult, resolve_device
+from ..training.distributed import same_on_all_ranks
 
 #: The parameter constraints of the training knobs every trained estimator shares.
 TRAINING_CONSTRAINTS: dict[str, list] = {
@@ -86,23 +87,40 @@ class ModelEstimator(BaseEstimator):
             self.feature_names_in_ = other.feature_names_in_
 
     # ------------------------------------------------------------------------------------------- training
-    def _train(self, model: torch.nn.Module, data: object, *, sample_shape: tuple[int, ...] | torch.Tensor,
-               epochs: int, batch: int, seed: int, label: str, callbacks: list | None = None,
-               **settings: Any) -> TrainResult:
-        """Train ``model`` on the batch source ``data`` with the CPU threads and number format that a step of
-        ``batch`` samples of ``sample_shape`` (or like the one-sample tensor given) calls for (``step_arithmetic``);
-        uses the estimator's ``learning_rate`` (unless ``settings`` name one), ``verbose`` and ``device_``, sets
-        ``history_``, ``n_iter_`` and ``train_seconds_`` and leaves the model in evaluation mode. ``settings`` are
-        further :class:`TrainConfig` fields."""
-        example = sample_shape if isinstance(sample_shape, torch.Tensor) else torch.zeros(1, *sample_shape)
-        macs = forward_macs(model, example) * batch
-        threads, precision = step_arithmetic("auto", self.device_, macs, parameter_count(model))
+    def _fit_seed(self) -> int:
+        """The one seed a fit draws from ``random_state`` (the same on every process under ``torchrun``); parts of
+        the fit that need their own seeds derive them from it (``np.random.default_rng(seed)``)."""
+        return same_on_all_ranks(int(check_random_state(self.random_state).randint(0, 2**31 - 1)))
+
+    @staticmethod
+    def _build_model(factory: Callable[[], torch.nn.Module], seed: int) -> torch.nn.Module:
+        """``factory()`` with its initial weights drawn from ``seed``, leaving the caller's torch RNG untouched."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return factory()
+
+    def _train_config(self, budget: Budget, *, seed: int, label: str = "training", **settings: Any) -> TrainConfig:
+        """The Trainer's settings for a run of ``budget``: the estimator's ``learning_rate`` (unless ``settings``
+        name one), ``verbose`` and ``precision`` (where it has one), and further
+        :class:`~aekit.training.TrainConfig` fields (schedule, early stopping...) from ``settings``."""
         settings.setdefault("learning_rate", self.learning_rate)
-        config = TrainConfig(max_epochs=epochs, batch_size=batch, seed=seed,
-                             verbose=int(self.verbose), progress_label=label, num_threads=threads,
-                             precision=precision, **settings)
-        result = Trainer(model, config, self.device_, callbacks=callbacks).fit(data)
-        self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
+        return TrainConfig(max_epochs=budget.epochs, batch_size=budget.batch_size, seed=seed,
+                           verbose=int(self.verbose), progress_label=label,
+                           precision=getattr(self, "precision", "auto"), **settings)
+
+    def _fit_model(self, model: torch.nn.Module, data: BatchSource, budget: Budget, *, seed: int,
+                   validation: BatchSource | None = None, callbacks: list | None = None, label: str = "training",
+                   resume: bool = False, record: bool = True, **settings: Any) -> TrainResult:
+        """Train ``model`` on the batch source ``data`` for ``budget`` with the one Trainer (which decides threads
+        and number format from the model and a batch) on ``device_``; the model ends in evaluation mode.
+
+        ``record``: keep the run as the estimator's own (``history_``, ``n_iter_``, ``stop_reason_``,
+        ``train_seconds_``). ``settings`` as for :meth:`_train_config`."""
+        config = self._train_config(budget, seed=seed, label=label, **settings)
+        result = Trainer(model, config, self.device_, callbacks=callbacks).fit(data, validation, resume=resume)
+        if record:
+            self.history_, self.n_iter_, self.train_seconds_ = result.history, result.epochs_run, result.seconds
+            self.stop_reason_ = result.stop_reason
         model.eval()
         return result
 

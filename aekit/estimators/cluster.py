@@ -9,7 +9,7 @@ five starts: on MNIST codes one start merged two digits and split another (accur
 DEC/IDEC-style fine-tuning then comes *after* the clusters are found, not instead of UMAP: the autoencoder is
 trained a little more with a pull of each code towards its cluster's centre, so the code itself separates the
 clusters (MNIST linear probe 0.923 -> 0.973). New rows are assigned in that refined code space. See
-BENCHMARKS.md for what this measured.
+the clustering benchmark for what this measured.
 
 UMAP (umap-learn) is an optional dependency: ``pip install "aekit[cluster]"``. ``manifold=None`` fits the
 mixture on the standardised codes directly and needs nothing extra.
@@ -17,7 +17,7 @@ mixture on the standardised codes directly and needs nothing extra.
 
 from __future__ import annotations
 
-import sys
+import logging
 from functools import partial
 from numbers import Integral, Real
 from pathlib import Path
@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import ClusterMixin, _fit_context
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..models.cluster_pull import ClusterPull
-from ..training import epochs_for_steps
+from ..training.budget import CLUSTER_REFINEMENT
 from .autoencoder import AutoEncoder
 from .base import ModelEstimator, register_format, tensor
 from .presets import KINDS, preset
+
+logger = logging.getLogger("aekit")
 
 if TYPE_CHECKING:  # imported where used: ~65 ms that every ``aekit`` command would otherwise pay at start-up
     from sklearn.mixture import GaussianMixture
@@ -121,8 +122,6 @@ class Clusterer(ClusterMixin, ModelEstimator):
     """
 
     FORMAT = "aekit.clusterer"
-    # The refinement aims for this many updates (about 15 epochs of MNIST's 60k rows, where it was measured).
-    REFINE_STEPS = 3000
     REFINE_BATCH = 256
     REFINE_LEARNING_RATE = 1e-4
 
@@ -179,15 +178,14 @@ class Clusterer(ClusterMixin, ModelEstimator):
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None) -> Clusterer:
         """Train the autoencoder on ``X`` (labels are ignored), embed its codes and fit the mixture."""
-        rng = check_random_state(self.random_state)
-        seeds = [int(s) for s in rng.randint(0, 2**31 - 1, size=3)]
+        seeds = [int(s) for s in np.random.default_rng(self._fit_seed()).integers(2**31 - 1, size=3)]
         fixed = self.random_state is not None
         n_rows = np.shape(X)[0] if np.ndim(X) else None  # checked before the costly training
         if n_rows is not None and n_rows < max(2, self.n_clusters):
             raise ValueError(f"n_clusters={self.n_clusters} needs at least {max(2, self.n_clusters)} samples, got "
                              f"{n_rows} sample{'s' if n_rows != 1 else ''}")
-        # A dense code without the linear path the dense kinds have had since issue 17: the clustering figures were
-        # measured without it (a conv encoder keeps its own, issue 16's).
+        # A dense model without the dense kinds' linear path (the clustering figures were measured without it); a
+        # conv encoder keeps its own.
         dense_linear_path = None if preset(self.kind)["encoder"] == "conv" else False
         self.autoencoder_ = AutoEncoder(kind=self.kind, latent_dim=self.latent_dim, max_iter=self.max_iter,
                                         linear_path=dense_linear_path, device=self.device, random_state=seeds[0],
@@ -200,8 +198,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
         if self.manifold == "umap":
             UMAP = _umap_class()
             if self.verbose:
-                print(f"aekit: embedding {len(points)} codes with UMAP (about a minute per 50k rows on 2 cores)",
-                      file=sys.stderr)
+                logger.info("embedding %d codes with UMAP (about a minute per 50k rows on 2 cores)", len(points))
             self.embedding_ = UMAP(
                 n_components=self.n_components or self.n_clusters,
                 n_neighbors=min(self.n_neighbors, len(points) - 1),
@@ -214,7 +211,7 @@ class Clusterer(ClusterMixin, ModelEstimator):
         self.refine_history_ = []
         epochs = self.refine_epochs
         if epochs is None:
-            epochs = epochs_for_steps(self.REFINE_STEPS, len(points), self.REFINE_BATCH, 15, 300)
+            epochs = CLUSTER_REFINEMENT.epochs(len(points), self.REFINE_BATCH)
         if epochs and np.unique(self.labels_).size > 1:
             # Cluster ids as 0..C-1, so each row's target indexes the centre it is pulled towards.
             _, targets = np.unique(self.labels_, return_inverse=True)

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
@@ -37,17 +36,17 @@ from ..metrics import psnr
 from ..models.hyperprior import SCALE_TABLE, HyperpriorCodecModel, HyperpriorConfig
 from ..models.inference import predict_batches
 from ..models.input_norm import channel_moments
-from ..training import epochs_for_steps, resolve_device
+from ..models.flops import forward_macs
+from ..training import Budget, resolve_device
+from ..training.budget import CODEC
 from ..training.callbacks import Callback
 from ..training.precision import autocast, native_bfloat16_cpu
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
-#: Gradient steps a default run aims for (epochs 5 to 200).
-TARGET_STEPS = 8000
 #: Images encoded or decoded per batch (what the compression benchmark's speed was measured with).
 CODING_BATCH = 1024
 #: With a target PSNR: change of log10(lmbda) per dB the round trip misses it by, after each epoch. On MNIST a
-#: decade of lmbda moved PSNR by about 6 dB (BENCHMARKS.md, compression: 100 -> 28.1 dB, 1,000 -> 34.2 dB), so 1/6
+#: decade of lmbda moved PSNR by about 6 dB (the compression benchmark: 100 -> 28.1 dB, 1,000 -> 34.2 dB), so 1/6
 #: would correct fully; three quarters of that damps the noise of one epoch's measurement.
 LMBDA_PER_DB = 0.12
 #: Most log10(lmbda) moves in one epoch (a factor of 2): early epochs miss any target because the model has not
@@ -97,7 +96,7 @@ class Codec(ModelEstimator):
     lmbda : float, default=1000.0
         Weight of the squared error (summed over an image's pixels in [0, 1]) against the bits: larger gives
         sharper, bigger files. On MNIST's test digits 100 gives 28.1 dB PSNR in 29 bytes per one-image file and
-        1,000 gives 34.2 dB in 60 (BENCHMARKS.md, compression). With ``target_psnr``, the value training starts
+        1,000 gives 34.2 dB in 60 (the compression benchmark). With ``target_psnr``, the value training starts
         from.
     target_psnr : float, optional
         Quality to reach instead of a fixed ``lmbda``: after each epoch ``lmbda`` is moved toward the value whose
@@ -164,27 +163,26 @@ class Codec(ModelEstimator):
             raise ValueError(f"a codec needs at least 2 images to learn from; got {len(x)}")
         self.image_shape_ = tuple(int(s) for s in x.shape[1:])
         self.n_features_in_ = int(np.prod(self.image_shape_))
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        seed = self._fit_seed()
         moments = channel_moments(x)
         self.config_ = HyperpriorConfig(
             input_shape=self.image_shape_, channels=int(self.channels), spatial_channels=int(self.spatial_channels),
             global_dim=int(self.latent_dim), mean=list(moments["mean"]), std=list(moments["std"]),
             lmbda=float(self.lmbda))
         self.device_ = resolve_device(self.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.model_ = HyperpriorCodecModel(self.config_)
+        self.model_ = self._build_model(lambda: HyperpriorCodecModel(self.config_), seed)
         # Small batches: a step of 256 images took as long per epoch as four of 64 on MNIST (the convolutions are
         # the cost, not the per-step overhead), so 64 buys four times the updates for the same time.
         batch = self.batch_size or clip(next_pow2(len(x) / 1000), 16, 64)
-        epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(x), batch, 5, 200)
+        data = TensorBatches.from_numpy(x)
+        epochs = self.max_iter or CODEC.epochs(len(x), batch, forward_macs(self.model_, data.example()))
         callbacks = []
         if self.target_psnr is not None:
             rows = np.random.default_rng(seed).permutation(len(x))[:TARGET_SAMPLE]
             sample = torch.from_numpy(x[np.sort(rows)]).to(self.device_)
             callbacks.append(QualityTarget(self.model_, sample, self.target_psnr))
-        self._train(self.model_, TensorBatches.from_numpy(x), sample_shape=self.image_shape_, epochs=epochs,
-                    batch=batch, seed=seed, label="codec", early_stopping=False, callbacks=callbacks)
+        self._fit_model(self.model_, data, Budget(epochs, batch), seed=seed, label="codec", early_stopping=False,
+                        callbacks=callbacks)
         self.lmbda_ = self.config_.lmbda
         self._set_identity()
         return self
@@ -291,6 +289,12 @@ class Codec(ModelEstimator):
         fitted = config.get("fitted", {})
         return {**super().describe(config), "image shape": fitted.get("image_shape"),
                 "lmbda": config.get("params", {}).get("lmbda"), "codec id": (fitted.get("codec_id") or "")[:16]}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # images (n, h, w) / (n, c, h, w), not tables
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 __all__ = ["Codec", "QualityTarget", "as_unit_images"]

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 import torch
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -29,13 +28,12 @@ from ..data.image_crops import ImageCrops
 from ..data.images import uint8_pixels, unit_pixels
 from ..models.denoising_unet import MULTIPLE, DenoiserConfig, DenoisingUNet
 from ..models.flops import forward_macs
-from ..training import epochs_for_steps, resolve_device
+from ..training import Budget, resolve_device
+from ..training.budget import DENOISER
 from ..training.threads import thread_count, threads_for
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
 NOISES = ("gaussian", "salt-and-pepper", "masking")
-#: Gradient steps a default run aims for (epochs 3 to 100): about 3 minutes for MNIST on 2 CPU cores.
-TARGET_STEPS = 6000
 #: Pixels per inference batch; larger images are cleaned in overlapping tiles of about this many pixels.
 INFERENCE_PIXELS = 512 * 512
 #: Pixels of context kept on each side of a tile (more than the network's receptive field), so tiles join exactly.
@@ -186,18 +184,15 @@ class Denoiser(TransformerMixin, ModelEstimator):
                              "all to colour")
         self.channels_ = channels.pop()
         self.n_features_in_ = self.channels_
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        seed = self._fit_seed()
         self.config_ = DenoiserConfig(channels=self.channels_, widths=widths, corruption=corruption,
                                       loss=self.loss if self.loss != "auto" else _auto_loss(images))
         self.device_ = resolve_device(self.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.model_ = DenoisingUNet(self.config_)
+        self.model_ = self._build_model(lambda: DenoisingUNet(self.config_), seed)
         data, side = self._training_source(images)
         batch = self.batch_size or clip(128 * 32 * 32 // (side * side), 16, 128)
-        epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(data), batch, 3, 100)
-        self._train(self.model_, data, sample_shape=(self.channels_, side, side), epochs=epochs, batch=batch,
-                    seed=seed, label="denoiser", early_stopping=False)
+        epochs = self.max_iter or DENOISER.epochs(len(data), batch, forward_macs(self.model_, data.example()))
+        self._fit_model(self.model_, data, Budget(epochs, batch), seed=seed, label="denoiser", early_stopping=False)
         return self
 
     def _training_source(self, images: list[np.ndarray]) -> tuple[TensorBatches | ImageCrops, int]:
@@ -289,6 +284,12 @@ class Denoiser(TransformerMixin, ModelEstimator):
         params = config.get("params", {})
         return {"estimator": cls.__name__, "channels": config.get("fitted", {}).get("model", {}).get("channels"),
                 "noise": f"{params.get('noise')} {params.get('level')}"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # images (n, h, w) / (n, c, h, w) or a list of them, not tables
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 __all__ = ["Denoiser", "as_image_list"]

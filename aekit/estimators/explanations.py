@@ -33,8 +33,8 @@ class FeatureExplanations:
     def _group_features(self, per_feature: np.ndarray) -> tuple[list[str], np.ndarray]:
         pre = self.input_.preprocessor
         if pre is not None:
-            cols = [per_feature[:, b["start"] : b["stop"]].sum(axis=1) for b in pre.blocks]
-            return [b["name"] for b in pre.blocks], np.column_stack(cols)
+            cols = [per_feature[:, b.start : b.stop].sum(axis=1) for b in pre.blocks]
+            return [b.name for b in pre.blocks], np.column_stack(cols)
         if not self.input_.is_image:
             names = getattr(self, "feature_names_in_", None)
             if names is None:

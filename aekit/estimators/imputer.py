@@ -1,4 +1,4 @@
-"""Missing-value imputation with a denoising autoencoder (issue 10).
+"""Missing-value imputation with a denoising autoencoder.
 
 Why this shape: an autoencoder trained to rebuild a row from a copy with a random share of its *observed* cells
 hidden learns to predict any cell from the others (the MIDAS / GAIN line of work). The hiding is the
@@ -25,13 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names, check_is_fitted
 
 from .._utils import clip, next_pow2
+from ..data.input import check_n_features
 from ..data.tabular import TabularPreprocessor
-from ..data.validation import as_numeric_array
+from ..data.validation import as_numeric_array, check_shape
 from .autoencoder import AutoEncoder
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format
 
@@ -59,6 +59,8 @@ class Imputer(TransformerMixin, ModelEstimator):
     Attributes
     ----------
     autoencoder_ : AutoEncoder
+    n_iter_ : int
+        Epochs the autoencoder trained.
     check_ : pandas.DataFrame
         Per column: the held-out cells, their RMSE in standard deviations (numeric) or accuracy (categorical).
     missing_share_ : dict
@@ -102,23 +104,26 @@ class Imputer(TransformerMixin, ModelEstimator):
             _check_feature_names(self, X, reset=True)
         else:
             check_is_fitted(self)
+            check_n_features(self, X)
             _check_feature_names(self, X, reset=False)
         if isinstance(X, pd.DataFrame):
             frame = X
         else:
             as_numeric_array(X, "X")  # the type checks and their messages
             arr = np.asarray(X, dtype=np.float64)
-            if arr.ndim != 2:
-                raise ValueError(f"X must be a 2-D table (rows, columns), got an array of shape {arr.shape}")
+            check_shape(arr, "X", allowed_ndim=(2,))
             frame = pd.DataFrame(arr, columns=[f"x{i}" for i in range(arr.shape[1])])
         if len(frame) == 0:
             raise ValueError("X is empty (0 rows); at least 1 row is required")
+        if frame.shape[1] == 0:
+            raise ValueError(f"0 feature(s) (shape={frame.shape}) while a minimum of 1 is required: give the table "
+                             "whose cells to fill")
         if reset:
             self.n_features_in_ = frame.shape[1]
             self.columns_ = [str(c) for c in frame.columns]
         elif frame.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {frame.shape[1]} columns, but the Imputer was fitted on {self.n_features_in_} "
-                             f"columns {self.columns_}")
+            raise ValueError(f"X has {frame.shape[1]} features, but Imputer is expecting {self.n_features_in_} "
+                             f"features as input (the columns {self.columns_})")
         elif not isinstance(X, pd.DataFrame):
             frame.columns = self.columns_
         return frame
@@ -130,7 +135,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         frame = self._frame(X, reset=True)
         if len(frame) < 2:
             raise ValueError(f"Imputer needs at least 2 rows to learn from; got n_samples = {len(frame)}")
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        rng = np.random.default_rng(self._fit_seed())
         present = frame.notna().to_numpy()
         self.missing_share_ = {c: float(1 - present[:, j].mean()) for j, c in enumerate(self.columns_)}
         held = present & (rng.random(present.shape) < self.check_fraction)
@@ -138,11 +143,11 @@ class Imputer(TransformerMixin, ModelEstimator):
         width = TabularPreprocessor().fit(frame).n_features_out
         # No squeeze: the hidden cells, not a narrow code, keep the model from copying its input; and no early
         # stopping, whose validation loss (inputs uncorrupted) does not measure filling (stopping on the check
-        # cells' error was tried and filled worse: it stopped early on noise). Hidden layers about 8x the encoded
+        # cells' error fills worse: it stops early on noise). Hidden layers about 8x the encoded
         # width (64 to 256): tables with many related columns underfit at 2x (cardio 0.677 -> 0.620 RMSE), narrow
-        # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
+        # noisy ones (8-13 columns) overfit when wider (the imputation benchmark).
         hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
-        # Without the dense kinds' linear path (issue 17): these choices were measured without it.
+        # Without the dense kinds' linear path: these choices were measured without it.
         self.autoencoder_ = AutoEncoder(
             kind="deep", linear_path=False, corruption="masking", noise_level=self.mask_rate,
             missing_indicator=self.missing_indicator,
@@ -150,6 +155,7 @@ class Imputer(TransformerMixin, ModelEstimator):
             batch_size=self.batch_size, learning_rate=self.learning_rate, early_stopping=False,
             device=self.device, random_state=int(rng.integers(2**31 - 1)), verbose=self.verbose,
         ).fit(frame.mask(held) if held.any() else frame)
+        self.n_iter_ = self.autoencoder_.n_iter_
         self._measure_check(frame, held)
         return self
 
@@ -159,14 +165,14 @@ class Imputer(TransformerMixin, ModelEstimator):
         x, observed = pre.transform(frame)
         held_model = np.zeros_like(observed, dtype=bool)
         for j, block in enumerate(pre.blocks):
-            held_model[:, block["start"]:block["stop"]] = held[:, j : j + 1]
+            held_model[:, block.start:block.stop] = held[:, j : j + 1]
         filled = self._fill(x, observed * ~held_model)  # the held-out cells count as missing
         rows = []
         for j, block in enumerate(pre.blocks):
             cells = held[:, j]
-            a, b = block["start"], block["stop"]
-            row = {"column": block["name"], "type": block["type"], "held-out cells": int(cells.sum())}
-            if block["type"] == "numeric":
+            a, b = block.start, block.stop
+            row = {"column": block.name, "type": block.type, "held-out cells": int(cells.sum())}
+            if not block.is_categorical:
                 rmse = float(np.sqrt(np.mean((filled[cells, a] - x[cells, a]) ** 2))) if cells.any() else float("nan")
                 row["rmse (std units)"] = rmse
             else:
@@ -215,11 +221,11 @@ class Imputer(TransformerMixin, ModelEstimator):
         for _ in range(n_draws):
             filled = self._fill(x, observed, rng)
             for block, scale in zip(pre.blocks, rmse):
-                a, b = block["start"], block["stop"]
+                a, b = block.start, block.stop
                 holes = observed[:, a] == 0
                 if not holes.any():
                     continue
-                if block["type"] == "numeric":
+                if not block.is_categorical:
                     filled[holes, a] += scale * rng.standard_normal(int(holes.sum()))
                 else:
                     probs = np.clip(filled[holes, a:b], 1e-12, None)
@@ -268,6 +274,7 @@ class Imputer(TransformerMixin, ModelEstimator):
     def _restore(self, saved: dict[str, Any], path: Path, device: str) -> None:
         fitted = saved["config"]["fitted"]
         self.autoencoder_ = AutoEncoder.load(path / "autoencoder", device=device)
+        self.n_iter_ = self.autoencoder_.n_iter_
         self.columns_ = list(fitted["columns"])
         self.missing_share_ = dict(fitted["missing_share"])
         self.check_ = pd.DataFrame(fitted["check"], columns=fitted["check_columns"])

@@ -16,11 +16,11 @@ A share of users (``validation_fraction``) is held out of training; each epoch r
 their histories against the other 20% (NDCG@100, the paper's protocol) and the epoch that ranks best is kept.
 New users need no retraining: their histories are encoded as they are ("fold-in").
 
-Choices made on the validation users of two MovieLens-100K splits (BENCHMARKS.md; EASE there: 0.442 / 0.464):
+Choices made on the validation users of two MovieLens-100K splits (the recommendation benchmark; EASE there: 0.442 / 0.464):
 
 - an average of the probabilities of ``n_members`` models trained from different seeds (every kind);
 - for the Mult- kinds, an item-item linear path from the (dropped-out) history to the output beside the code,
-  its diagonal held at zero (EASE's idea inside the autoencoder: ``item_links``): three Mult-DAE seeds with it
+  its diagonal held at zero (EASE's idea inside the autoencoder: ``linear_path``): three Mult-DAE seeds with it
   0.444 / 0.474;
 - RecVAE as the default kind: three members 0.451 / 0.473 against Mult-VAE's 0.442 / 0.468. RecVAE's composite
   prior and its alternating encoder/decoder updates were left out (the prior lowered NDCG there, the
@@ -39,37 +39,26 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._utils import clip, next_pow2
 from ..data.interactions import fold_in_split, read_interactions
 from ..data.sparse_rows import SparseRows
-from ..metrics import ndcg_at_k, recall_at_k
 from ..models import AutoEncoderModel, ModelConfig
-from ..training import (
-    Callback,
-    LinearRamp,
-    Trainer,
-    epochs_for_steps,
-    resolve_device,
-)
-from ..training.callbacks import snapshot
+from ..training import Budget, Callback, LinearRamp, resolve_device
+from ..training.budget import RECOMMENDER
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
+from .ranking import BestRanking, item_probabilities
 
-#: Gradient steps a default run aims for (epochs are rounded, 20 to 300).
-TARGET_STEPS = 3000
-#: Largest catalogue for which ``item_links="auto"`` adds the item-item path (10,000 items: 100 M weights).
-LINKS_MAX_ITEMS = 10_000
+#: Largest catalogue for which ``linear_path="auto"`` adds the item-item path (10,000 items: 100 M weights).
+LINEAR_PATH_MAX_ITEMS = 10_000
 #: KL weight by kind: Mult-VAE's cap after annealing; RecVAE's weight per item of a user's history (its gamma).
 DEFAULT_BETA = {"mult-vae": 0.2, "mult-dae": 0.0, "recvae": 0.005}
 #: Adam's step size by kind (RecVAE's own; 1e-3 lost 0.010 on one of two validation splits there).
-DEFAULT_LEARNING_RATE = {"mult-vae": 1e-3, "mult-dae": 1e-3, "recvae": 5e-4}
+LEARNING_RATES = {"mult-vae": 1e-3, "mult-dae": 1e-3, "recvae": 5e-4}
 #: Hidden layers of RecVAE's encoder.
 RECVAE_DEPTH = 5
-#: Items ranked when choosing the best epoch on validation users.
-VALIDATION_K = 100
 
 
 @register_format
@@ -97,12 +86,12 @@ class Recommender(ModelEstimator):
         The KL weight. Mult-VAE: its value at the end of annealing (0 -> ``beta`` linearly over the planned steps;
         default 0.2). RecVAE: the weight per item of a user's history, held fixed (default 0.005). Unused by
         Mult-DAE.
-    item_links : bool or "auto", default="auto"
+    linear_path : bool or "auto", default="auto"
         An item-item linear path (zero diagonal) from the history to the output beside the code. It has
         ``n_items**2`` weights (and Adam keeps two more copies), so ``"auto"`` uses it for the Mult- kinds up to
-        ``LINKS_MAX_ITEMS`` (10,000) items and leaves it out above; never for RecVAE (it lowered RecVAE's
+        ``LINEAR_PATH_MAX_ITEMS`` (10,000) items and leaves it out above; never for RecVAE (it lowered RecVAE's
         validation NDCG).
-    links_l2 : float, default=1e-3
+    linear_path_l2 : float, default=1e-3
         L2 weight on that path (the sum of its squared weights is added to the loss).
     n_members : int, default=3
         Models trained from different seeds whose probabilities are averaged (``n_members`` times the time).
@@ -156,8 +145,8 @@ class Recommender(ModelEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left"), None],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "item_links": ["boolean", StrOptions({"auto"})],
-        "links_l2": [Interval(Real, 0, None, closed="left")],
+        "linear_path": ["boolean", StrOptions({"auto"})],
+        "linear_path_l2": [Interval(Real, 0, None, closed="left")],
         "n_members": [Interval(Integral, 1, None, closed="left")],
         "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -167,7 +156,7 @@ class Recommender(ModelEstimator):
     def __init__(self, kind: str = "recvae", *, user_col: str = "user", item_col: str = "item",
                  rating_col: str | None = None, min_rating: float | None = None, hidden_dim: int = 600,
                  latent_dim: int = 200, dropout: float = 0.5, beta: float | None = None, weight_decay: float = 0.0,
-                 item_links: bool | str = "auto", links_l2: float = 1e-3, n_members: int = 3,
+                 linear_path: bool | str = "auto", linear_path_l2: float = 1e-3, n_members: int = 3,
                  max_iter: int | None = None, batch_size: int | None = None, learning_rate: float | None = None,
                  validation_fraction: float = 0.1, n_iter_no_change: int = 20, unknown_items: str = "ignore",
                  device: str = "auto", random_state: int | np.random.RandomState | None = None,
@@ -182,8 +171,8 @@ class Recommender(ModelEstimator):
         self.dropout = dropout
         self.beta = beta
         self.weight_decay = weight_decay
-        self.item_links = item_links
-        self.links_l2 = links_l2
+        self.linear_path = linear_path
+        self.linear_path_l2 = linear_path_l2
         self.n_members = n_members
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -212,15 +201,15 @@ class Recommender(ModelEstimator):
             input_shape=(n_items,), latent_dim=self.latent_dim, encoder=encoder, bottleneck=bottleneck,
             likelihood={"name": "multinomial"},
             corruption={"name": "masking", "level": float(self.dropout)} if self.dropout > 0 else None,
-            links={"l2": float(self.links_l2)} if self._uses_links(n_items) else None,
+            linear_path={"l2": float(self.linear_path_l2)} if self._uses_linear_path(n_items) else None,
         )
 
-    def _uses_links(self, n_items: int) -> bool:
-        """Whether the model gets the item-item path (``item_links``; ``"auto"``: the Mult- kinds up to
-        ``LINKS_MAX_ITEMS`` items, never RecVAE, which the path made worse on the validation users)."""
-        if self.item_links == "auto":
-            return self.kind != "recvae" and n_items <= LINKS_MAX_ITEMS
-        return bool(self.item_links)
+    def _uses_linear_path(self, n_items: int) -> bool:
+        """Whether the model gets the item-item path (``linear_path``; ``"auto"``: the Mult- kinds up to
+        ``LINEAR_PATH_MAX_ITEMS`` items, never RecVAE, which the path made worse on the validation users)."""
+        if self.linear_path == "auto":
+            return self.kind != "recvae" and n_items <= LINEAR_PATH_MAX_ITEMS
+        return bool(self.linear_path)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: object, y: object = None, *, validation: object = None) -> Recommender:
@@ -236,7 +225,7 @@ class Recommender(ModelEstimator):
             raise ValueError(f"a recommender needs the histories of at least 2 users; got {len(active)} with items")
         self.item_ids_, self.user_ids_, self.histories_ = data.item_ids, data.user_ids, data.matrix
         self.n_features_in_ = len(self.item_ids_)
-        rng = np.random.default_rng(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        rng = np.random.default_rng(self._fit_seed())
         seed = int(rng.integers(2**31 - 1))
         if validation is not None:
             held = read_interactions(validation, user_col=self.user_col, item_col=self.item_col,
@@ -251,24 +240,20 @@ class Recommender(ModelEstimator):
         self.config_ = self._model_config(len(self.item_ids_))
         self.device_ = resolve_device(self.device)
         batch = self.batch_size or clip(next_pow2(len(train) / 16), 32, 512)
-        epochs = self.max_iter or epochs_for_steps(TARGET_STEPS, len(train), batch, 20, 300)
+        epochs = self.max_iter or RECOMMENDER.epochs(len(train), batch)
         self.models_, self.best_epoch_ = [], []
         for _ in range(self.n_members):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                model = AutoEncoderModel(self.config_)
+            model = self._build_model(lambda: AutoEncoderModel(self.config_), seed)
             _start_from_popularity(model, train.matrix)
             callbacks: list[Callback] = []
             if self.kind == "mult-vae":
                 callbacks.append(LinearRamp(model.bottleneck, "beta", 0.0, self._beta(),
                                             epochs * train.batches_per_epoch(batch)))
-            best = _BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
+            best = BestRanking(validation, self.device_, self.n_iter_no_change) if validation else None
             callbacks += [best] if best else []
-            result = self._train(model, train, sample_shape=self.config_.input_shape, epochs=epochs, batch=batch,
-                                 seed=seed, label="recommender", callbacks=callbacks,
-                                 weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False,
-                                 learning_rate=self.learning_rate or DEFAULT_LEARNING_RATE[self.kind])
-            self.stop_reason_ = result.stop_reason
+            self._fit_model(model, train, Budget(epochs, batch), seed=seed, label="recommender", callbacks=callbacks,
+                            weight_decay=self.weight_decay, lr_schedule="constant", early_stopping=False,
+                            learning_rate=self.learning_rate or LEARNING_RATES[self.kind])
             self.models_.append(model)
             self.best_epoch_.append(best.best_epoch if best else self.n_iter_)
             seed = int(rng.integers(2**31 - 1))
@@ -310,7 +295,7 @@ class Recommender(ModelEstimator):
 
     def _batches(self, rows: sp.csr_matrix, batch_size: int = 1024):
         for start in range(0, rows.shape[0], batch_size):
-            yield start, _probabilities(self.models_, rows[start : start + batch_size], self.device_)
+            yield start, item_probabilities(self.models_, rows[start : start + batch_size], self.device_)
 
     def predict_scores(self, histories: object) -> np.ndarray:
         """``(n_users, n_items)`` probabilities of every fitted item (columns in ``item_ids_`` order); rows follow
@@ -398,75 +383,28 @@ class Recommender(ModelEstimator):
                 "epochs run": fitted.get("n_iter"),
                 "best epoch": fitted.get("best_epoch"), "validation NDCG@100": fitted.get("validation_ndcg")}
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # user-item interactions (a table of pairs or a sparse matrix)
+        tags.input_tags.sparse = True
+        tags.input_tags.categorical = True
+        return tags
+
 
 @torch.no_grad()
 def _start_from_popularity(model: AutoEncoderModel, matrix: sp.csr_matrix) -> None:
     """Set the output layer's biases to the log of each item's count, so the untrained model already ranks by
     popularity and training learns each user's departure from it. On MovieLens-100K validation users this raised
-    Mult-VAE's NDCG@100 from 0.426 to 0.434 (two splits, BENCHMARKS.md); the biases are otherwise learned from
+    Mult-VAE's NDCG@100 from 0.426 to 0.434 (two splits, the recommendation benchmark); the biases are otherwise learned from
     zero while every softmax logit competes."""
     counts = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
     bias = np.log1p(counts)
     model.decoder.layers[-1].bias.copy_(torch.from_numpy(bias - bias.mean()).float())
 
 
-@torch.no_grad()
-def _probabilities(models: list[AutoEncoderModel], rows: sp.csr_matrix, device: torch.device) -> np.ndarray:
-    """Every item's probability for each history, averaged over ``models`` (left in evaluation mode)."""
-    for model in models:
-        model.eval()
-    out = np.empty(rows.shape, dtype=np.float32)
-    start = 0
-    for batch in SparseRows(rows).sequential(1024):  # each batch made dense once, for every member
-        x = batch.x.to(device)
-        out[start : start + len(x)] = (sum(m.reconstruct(x).float() for m in models) / len(models)).cpu().numpy()
-        start += len(x)
-    return out
-
-
 def _plain(ids: np.ndarray) -> list:
     """Ids as JSON values (NumPy scalars become Python ones)."""
     return [v.item() if isinstance(v, np.generic) else v for v in ids]
-
-
-class _BestRanking(Callback):
-    """After every epoch, NDCG@100 of the held-out users' hidden items; keeps the best epoch's weights, stops
-    after ``patience`` epochs without a better one, and ends with them."""
-
-    def __init__(self, validation: tuple[sp.csr_matrix, sp.csr_matrix], device: torch.device, patience: int) -> None:
-        self.fold_in, self.held_out = validation
-        keep = (self.fold_in.getnnz(axis=1) > 0) & (self.held_out.getnnz(axis=1) > 0)
-        self.fold_in, self.held_out = self.fold_in[keep], self.held_out[keep]
-        self.device, self.patience = device, patience
-        self.best, self.best_epoch, self.wait, self.weights = -math.inf, 0, 0, None
-
-    def _scores(self, models: list[AutoEncoderModel]) -> np.ndarray:
-        scores = _probabilities(models, self.fold_in, self.device)
-        scores[self.fold_in.nonzero()] = -np.inf
-        return scores
-
-    def metrics(self, models: list[AutoEncoderModel]) -> dict[str, float]:
-        """NDCG@100, Recall@20 and Recall@50 of the validation users with the models' probabilities averaged."""
-        scores = self._scores(models)
-        return {"users": int(self.fold_in.shape[0]),
-                "NDCG@100": float(np.nanmean(ndcg_at_k(scores, self.held_out, 100))),
-                "Recall@20": float(np.nanmean(recall_at_k(scores, self.held_out, 20))),
-                "Recall@50": float(np.nanmean(recall_at_k(scores, self.held_out, 50)))}
-
-    def on_epoch_end(self, trainer: Trainer, state, row: dict[str, float]) -> None:
-        model = state.model
-        ndcg = float(np.nanmean(ndcg_at_k(self._scores([model]), self.held_out, VALIDATION_K)))
-        row[f"val_ndcg@{VALIDATION_K}"] = ndcg
-        if ndcg > self.best:
-            self.best, self.best_epoch, self.wait, self.weights = ndcg, int(row["epoch"]), 0, snapshot(model)
-        else:
-            self.wait += 1
-            if self.wait >= self.patience and not state.stop_reason:
-                state.stop_reason = f"no better validation NDCG@{VALIDATION_K} for {self.patience} epochs"
-
-    def on_fit_end(self, trainer: Trainer, state) -> None:
-        if self.weights is not None:
-            state.model.load_state_dict(self.weights)
 
 
 __all__ = ["Recommender"]

@@ -10,7 +10,7 @@ encoder turns each text into one code, a GRU writes the text back from it.
   document frequency -- codes for search and clustering. Then a word-by-word decoder learns to write texts from
   the codes, with its own copy of the token embedding, so the codes stay as the code phase made them (with the
   embedding shared, the decoder phase cost them 0.009 on the design split). Chosen on the design split of
-  ``benchmarks/text.py`` (10-NN category accuracy; BENCHMARKS.md has the screen): the TSDAE objective (the
+  ``benchmarks/text.py`` (10-NN category accuracy; the text design notes have the screen): the TSDAE objective (the
   word-by-word decoder shapes the code) gave 0.43-0.45 for 2 minutes of training, the IDF-weighted bag of words
   0.55 in the same time (unweighted 0.42), and with the mean of the token embeddings as the encoder
   (``layers=0``) instead of a 2-layer transformer 0.61, in a quarter of the time per epoch. Two later changes,
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import TransformerMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -46,19 +44,15 @@ from ..data.texts import read_texts
 from ..data.token_sequences import TokenSequences
 from ..data.tokenizer import TextTokenizer
 from ..models.sequence_autoencoder import SequenceAutoEncoder, SequenceConfig
-from ..training import LinearRamp, epochs_for_steps, resolve_device
+from ..models.flops import forward_macs
+from ..training import Budget, LinearRamp, epochs_for_steps, resolve_device
+from ..training.budget import TEXT_CODES, TEXT_DECODER, TEXT_VAE
 from .base import TRAINING_CONSTRAINTS, ModelEstimator, register_format, tensor
 
 #: Fewer texts than this cannot train a tokenizer and a sequence model to anything useful.
 MIN_TEXTS = 100
-#: Gradient steps a default run aims for. Denoising: the code phase (cheap steps: the encoder and the bag of words;
-#: 20 epochs of WordNet's 85,000 design definitions, where 60 scored the same) and then the word-by-word decoder
-#: (4 epochs there); the VAE trains everything together.
-CODE_STEPS = 13000
-DECODER_STEPS = 2600
-JOINT_STEPS = 5000
 #: Vocabulary sizes when ``vocab_size`` is None. Words: on WordNet's design split 8,000 words scored 0.632, 12,000
-#: scored 0.643 and all 24,530 seen twice 0.642 (10-NN accuracy, BENCHMARKS.md), at twice the time.
+#: scored 0.643 and all 24,530 seen twice 0.642 (10-NN accuracy), at twice the time.
 DEFAULT_VOCABULARY = {"words": 12000, "pieces": 8000}
 #: Starting scale of the denoising bag of words' cosines (``SequenceConfig.bow_scale``).
 BOW_SCALE = 10.0
@@ -101,9 +95,13 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
     keep_corpus : bool, default=True
         Keep the fitted texts and their codes in the model for :meth:`neighbours`.
     max_iter, batch_size : int, optional
-        Epochs and texts per step. ``max_iter`` counts the epochs of the code phase (denoising: the word-by-word
-        decoder then trains for at most as many) or of the whole training (VAE); ``None``: batches of 128 and
-        about 13,000 code steps and 2,600 decoder steps (denoising) or 5,000 steps (VAE).
+        Epochs and texts per step. ``None``: batches of 128 and the text budgets of ``aekit.training.budget``,
+        which follow the corpus: about 13,000 code steps but at most 20 epochs, then about 2,600 decoder steps but
+        at most 4 epochs (denoising), or about 5,000 steps but at most 10 epochs (VAE), the decoder's cut further
+        where long texts would make it exceed about ten minutes (10,000 texts of 25 words: about 4 minutes on
+        2 CPU cores). ``max_iter`` sets the epochs of the code phase and lets the word-by-word decoder train up to
+        2,600 steps within as many epochs (denoising), or sets the epochs of the whole training (VAE): raise it
+        for a decoder that writes better, at the cost of time.
     learning_rate : float, default=3e-3
     device : str, default="auto"
     random_state : int, RandomState or None
@@ -197,36 +195,36 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
         if len(texts) < MIN_TEXTS:
             raise ValueError(f"a text autoencoder needs at least {MIN_TEXTS} texts to learn from (a few thousand for "
                              f"useful embeddings); got {len(texts)}")
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        seed = self._fit_seed()
         units = self._units()
         self.tokenizer_ = TextTokenizer.train(texts, self.vocab_size or DEFAULT_VOCABULARY[units], units=units)
         data = TokenSequences(self.tokenizer_.encode(texts, self.max_length))
         self.n_features_in_ = 1
         self.config_ = self._model_config(self.tokenizer_.vocab_size)
         self.device_ = resolve_device(self.device)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            self.model_ = SequenceAutoEncoder(self.config_)
+        self.model_ = self._build_model(lambda: SequenceAutoEncoder(self.config_), seed)
         self.model_.set_token_weights(torch.from_numpy(data.document_frequency(self.config_.vocab_size)), len(data))
         batch = self.batch_size or clip(128, 1, len(texts))
         steps_per_epoch = data.batches_per_epoch(batch)
-        example = torch.ones(1, int(np.ceil(data.lengths.mean())), dtype=torch.long)
-        train = lambda phase, epochs, callbacks=(): self._train(  # noqa: E731
-            self.model_, data, sample_shape=example, epochs=epochs, batch=batch, seed=seed,
-            label=f"text {self.kind} ({phase})", callbacks=list(callbacks), early_stopping=False)
+        macs = forward_macs(self.model_, data.example())  # a text of the mean length: longer texts cost more
+        train = lambda phase, epochs, callbacks=(): self._fit_model(  # noqa: E731
+            self.model_, data, Budget(epochs, batch), seed=seed, label=f"text {self.kind} ({phase})",
+            callbacks=list(callbacks), early_stopping=False)
         if self.config_.variational or self.model_.bow is None:
-            epochs = self.max_iter or epochs_for_steps(JOINT_STEPS, len(texts), batch, 2, 200)
+            epochs = self.max_iter or TEXT_VAE.epochs(len(texts), batch, macs)
             ramps = [LinearRamp(self.model_.bottleneck, "beta", 0.0, float(self.beta),
                                 max(epochs * steps_per_epoch // 2, 1))] if self.config_.variational else []
             result = train("joint", epochs, ramps)
             history = result.history
         else:
-            epochs = self.max_iter or epochs_for_steps(CODE_STEPS, len(texts), batch, 5, 300)
+            epochs = self.max_iter or TEXT_CODES.epochs(len(texts), batch)
             self.model_.phase = "code"
             history, code_seconds = train("code", epochs).history, self.train_seconds_
             self.model_.phase = "decoder"
             self.model_.start_decoder_embedding()
-            result = train("decoder", clip(math.ceil(DECODER_STEPS / steps_per_epoch), 1, epochs))
+            decoder_epochs = TEXT_DECODER.epochs(len(texts), batch, macs) if self.max_iter is None else \
+                epochs_for_steps(TEXT_DECODER.steps, len(texts), batch, 1, self.max_iter)
+            result = train("decoder", decoder_epochs)
             history = history + [{**row, "epoch": row["epoch"] + len(history), "seconds": row["seconds"] + code_seconds}
                                  for row in result.history]
             self.train_seconds_ = code_seconds + result.seconds
@@ -373,6 +371,12 @@ class TextAutoEncoder(TransformerMixin, ModelEstimator):
         return {"estimator": cls.__name__, "kind": params.get("kind"), "embedding size": model.get("latent_dim"),
                 "vocabulary": model.get("vocab_size"), "epochs run": fitted.get("n_iter"),
                 "training seconds": fitted.get("train_seconds")}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False  # texts, not tables
+        tags.input_tags.string = True
+        return tags
 
 
 def _unit(a: np.ndarray) -> np.ndarray:

@@ -24,16 +24,11 @@ from torch import nn
 from ..data.batches import Batch
 from .autocast import full_precision as _full_precision
 from .autocast import without_autocast as _without_autocast
-from .bottleneck import BOTTLENECKS
 from .config import ModelConfig
 from .corruption import build_corruption
-from .encoders import ENCODERS
-from .input_links import InputLinks
 from .input_norm import InputNorm
-from .likelihood import LIKELIHOODS
+from .linear_path import LinearPath
 from .missing_flags import MissingFlags
-from .parts import resolve
-from .regularizers import REGULARIZERS
 
 
 class _EncodingPath(nn.Module):
@@ -62,27 +57,25 @@ class AutoEncoderModel(_EncodingPath):
         self.corruption = build_corruption(c.corruption)
         self.input_norm = InputNorm(c.input_norm, c.input_shape)
         self.missing_flags = MissingFlags(c.missing_indicator)
-        family, family_config = resolve(ENCODERS, c.encoder)
-        self.encoder, self.decoder = family.build(c.input_shape, c.latent_dim, family_config)
+        family, settings = c.encoder.part, c.encoder.settings
+        self.encoder, self.decoder = family.build(c.input_shape, c.latent_dim, settings)
         if c.missing_indicator:  # the encoder reads a shown flag beside each value
-            self.encoder = family.build((2 * c.input_shape[0],), c.latent_dim, family_config)[0]
+            self.encoder = family.build((2 * c.input_shape[0],), c.latent_dim, settings)[0]
             self.corruption.blank = float("nan")
-        bottleneck, bottleneck_config = resolve(BOTTLENECKS, c.bottleneck)
-        self.bottleneck = bottleneck(self.encoder.out_dim, c.latent_dim, bottleneck_config)
-        likelihood, likelihood_config = resolve(LIKELIHOODS, c.likelihood)
-        self.likelihood = likelihood(likelihood_config)
+        self.bottleneck = c.bottleneck.part(self.encoder.out_dim, c.latent_dim, c.bottleneck.settings)
+        self.likelihood = c.likelihood.part(c.likelihood.settings)
         self.standardised_output = self.input_norm.active and self.likelihood.params_in_data_units
-        self.regularizers = nn.ModuleList(cls(cfg) for cls, cfg in (resolve(REGULARIZERS, r) for r in c.regularizers))
-        self.links = None
-        if c.links is not None:
+        self.regularizers = nn.ModuleList(r.part(r.settings) for r in c.regularizers)
+        self.linear_path = None
+        if c.linear_path is not None:
             if len(c.input_shape) != 1 or self.input_norm.active or getattr(self.bottleneck, "samples", 1) > 1:
-                raise ValueError("links (an input -> output map beside the code) need flat inputs without input_norm "
-                                 "and one code per row")
-            self.links = InputLinks(c.input_shape[0], c.links["l2"])
+                raise ValueError("a linear path around the code (an input -> output map) needs flat inputs without "
+                                 "input_norm and one code per row")
+            self.linear_path = LinearPath(c.input_shape[0], c.linear_path.l2)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)`` (without the links, which need
-        the input)."""
+        """Reconstruction in data space from codes: ``(B, K) -> (B, *input_shape)`` (without a linear path around the
+        code, which needs the input)."""
         return self._mean(self.decoder_params(z))
 
     def _mean(self, params: torch.Tensor) -> torch.Tensor:
@@ -100,9 +93,9 @@ class AutoEncoderModel(_EncodingPath):
     def encode_reconstruct(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes and reconstructions from one encoder pass."""
         z = self.encode(x)
-        if self.links is None:
+        if self.linear_path is None:
             return z, self.decode(z)
-        return z, self._mean(self.decoder_params(z) + self.links(x))
+        return z, self._mean(self.decoder_params(z) + self.linear_path(x))
 
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         """Named batch-mean loss terms (each unweighted) and their weighted ``total``."""
@@ -131,9 +124,9 @@ class AutoEncoderModel(_EncodingPath):
                 extra = [r.terms(x_in, code) for r in self.regularizers]
         params = _full_precision(self.decoder_params(code.z))
         with _without_autocast(x):
-            if self.links is not None:  # the links see the input at the scale they will see it after training
-                params = params + self.links(self.corruption.unbiased(x_in))
-                extra.append({"links_l2": self.links.penalty()})
+            if self.linear_path is not None:  # the path sees the input at the scale it will see after training
+                params = params + self.linear_path(self.corruption.unbiased(x_in))
+                extra.append({"linear_path_l2": self.linear_path.penalty()})
             if code.samples == 1:
                 terms = {"recon": self.likelihood.batch_nll(params, x, batch.observed)}
             else:  # k codes per row (the importance-weighted bound): the bottleneck weighs each row's k decodings

@@ -59,6 +59,10 @@ class ClusterPull(nn.Module):
         centres = torch.stack([z[t == j].mean(dim=0) for j in range(int(t.max()) + 1)])
         return cls(model, centres, scale, weight * abs(recon0))
 
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The autoencoder's reconstruction: the pass a training step of this objective costs."""
+        return self.model.reconstruct(x)
+
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         terms, codes = self.model.loss_and_code(batch)
         log_q = log_assignment(codes, self.centres, self.scale)

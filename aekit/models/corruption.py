@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from ..registry import Registry
-from .parts import resolve
+from .parts import PartSpec
 
 CORRUPTIONS: Registry[type[nn.Module]] = Registry("corruption")
 
@@ -148,12 +148,12 @@ class NoCorruption(Corruption):
         return x
 
 
-def build_corruption(spec: dict | str | None, level: float | None = None) -> Corruption:
+def build_corruption(spec: PartSpec | dict | str | None, level: float | None = None) -> Corruption:
     """The corruption module for a spec (``{"name": "gaussian", "level": 0.5}``) or a name and level; one that
     changes nothing when no corruption is asked for."""
     if spec is None or spec == "none":
         return NoCorruption()
     if isinstance(spec, str):
         spec = {"name": spec, "level": 0.0 if level is None else level}
-    cls, config = resolve(CORRUPTIONS, spec)
-    return cls(**vars(config))
+    spec = PartSpec.of(CORRUPTIONS, spec)
+    return spec.part(**vars(spec.settings))

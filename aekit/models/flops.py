@@ -25,12 +25,15 @@ def _layer_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: tor
 
 
 @torch.no_grad()
-def forward_macs(model: nn.Module, x: torch.Tensor) -> int:
-    """Multiply-accumulates for ``model.reconstruct`` (or ``model``) on the single sample ``x`` of shape (1, ...).
-    A model whose work is mostly outside linear and convolution layers (recurrent layers, an output layer that
-    shares the embedding) counts its own with a ``macs(x)`` method."""
+def forward_macs(model: nn.Module, x: torch.Tensor) -> int | None:
+    """Multiply-accumulates for ``model.reconstruct`` (or ``model``) on the single sample ``x`` of shape (1, ...);
+    ``None`` for a model that has neither (only a ``loss``). A model whose work is mostly outside linear and
+    convolution layers (recurrent layers, an output layer that shares the embedding) counts its own with a
+    ``macs(x)`` method."""
     if hasattr(model, "macs"):
         return int(model.macs(x))
+    if not hasattr(model, "reconstruct") and type(model).forward is nn.Module.forward:
+        return None
     total = 0
 
     def hook(module, inputs, output):

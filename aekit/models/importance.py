@@ -20,7 +20,7 @@ from .bottleneck import LOG_2PI, normal_log_density
 def log_normaliser(model: AutoEncoderModel, n_values: int) -> float:
     """The part of log p(x|z) the training loss leaves out: ``-0.5 log(2π)`` per value for the unit-variance
     Gaussian ("mse"); nothing for the Bernoulli ("bce"), whose cross-entropy is its exact negative log-probability."""
-    name = model.config.likelihood["name"]
+    name = model.config.likelihood.name
     if name == "mse":
         return -0.5 * LOG_2PI * n_values
     if name == "bce":
@@ -31,7 +31,7 @@ def log_normaliser(model: AutoEncoderModel, n_values: int) -> float:
 @torch.no_grad()
 def importance_log_likelihood(model: AutoEncoderModel, x: torch.Tensor, k: int, chunk: int = 100) -> torch.Tensor:
     """log p(x) estimated with ``k`` importance samples for each row of ``x``: shape ``(B,)``, in nats."""
-    if model.config.bottleneck["name"] != "gaussian":
+    if model.config.bottleneck.name != "gaussian":
         raise ValueError("log_likelihood needs a VAE (a Gaussian code); this autoencoder's code is deterministic")
     model.eval()
     code = model.bottleneck(model.encoder_features(x))

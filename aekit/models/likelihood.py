@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..data.tabular import ColumnBlock
 from ..registry import Registry
 
 LIKELIHOODS: Registry[type[nn.Module]] = Registry("loss")
@@ -87,20 +88,23 @@ class BernoulliLikelihood(Likelihood):
 class MixedTabularLikelihood(Likelihood):
     """Numeric columns by squared error, each categorical one-hot block by cross-entropy over its logits.
 
-    ``blocks`` is the preprocessor's layout: ``[{"type": "numeric" | "categorical", "start": i, "stop": j}, ...]``.
+    ``blocks`` is the preprocessor's layout (:class:`~aekit.data.tabular.ColumnBlock` per column).
     """
 
     @dataclass
     class Config:
-        blocks: list[dict] = field(default_factory=list)
+        blocks: list[ColumnBlock] = field(default_factory=list)
+
+        def __post_init__(self) -> None:
+            self.blocks = [b if isinstance(b, ColumnBlock) else ColumnBlock(**b) for b in self.blocks]
 
     def __init__(self, config: Config) -> None:
         super().__init__()
         blocks = config.blocks
         if not blocks:
             raise ValueError("loss='mixed' needs the column layout of a table; fit on a DataFrame or CSV/Parquet file")
-        self.numeric = [(b["start"], b["stop"]) for b in blocks if b["type"] == "numeric"]
-        self.categorical = [(b["start"], b["stop"]) for b in blocks if b["type"] == "categorical"]
+        self.numeric = [(b.start, b.stop) for b in blocks if not b.is_categorical]
+        self.categorical = [(b.start, b.stop) for b in blocks if b.is_categorical]
 
     def nll(self, params: torch.Tensor, x: torch.Tensor, observed: torch.Tensor | None = None) -> torch.Tensor:
         total = params.new_zeros(params.shape[0])

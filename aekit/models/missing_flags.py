@@ -3,7 +3,7 @@
 Why: an autoencoder trained on a table with holes sees a missing or hidden value as 0, which is also a value a
 cell can have (the column mean, on a standardised table), so the encoder cannot tell "this cell is average" from
 "nothing is known about this cell". With a 0/1 flag per value the encoder learns to lean on the cells it was
-shown. Measured for imputation on the five design tables of ``benchmarks/imputation.py`` (BENCHMARKS.md).
+shown. Measured for imputation on the five design tables of ``benchmarks/imputation.py``.
 
 The convention: a value the model is not shown is NaN in its input (a missing cell, or one the ``masking``
 corruption hid); the encoder reads it as 0 with its flag at 0. A model without the indicator never sees NaN.

@@ -61,14 +61,14 @@ def write_run_report(ae: AutoEncoder, source: Source, out: str | os.PathLike) ->
     summary = {
         "data": f"{source.name} {tuple(np.shape(source.X))}",
         "kind": ae.kind,
-        "encoder": ae.config_.encoder["name"],
-        "hidden": tuple(ae.config_.encoder["hidden"]),
+        "encoder": ae.config_.encoder.name,
+        "hidden": tuple(ae.config_.encoder.settings.hidden),
         "latent dim": ae.config_.latent_dim,
-        "loss": ae.config_.likelihood["name"],
+        "loss": ae.config_.likelihood.name,
         "epochs run": ae.n_iter_,
         "budget": _budget_text(ae.budget_) if hasattr(ae, "budget_") else "as in the resumed run",
         f"best {'validation' if any('val_total' in r for r in ae.history_) else 'training'} loss "
-        f"({ae.config_.likelihood['name']} summed over a sample's features, + other terms)": ae.best_loss_,
+        f"({ae.config_.likelihood.name} summed over a sample's features, + other terms)": ae.best_loss_,
         "stop reason": ae.stop_reason_,
         "training seconds": round(getattr(ae, "train_seconds_", float("nan")), 1),
         "mean squared reconstruction error per feature (report rows)": float(np.mean(ae.reconstruction_error(X))),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -154,7 +155,10 @@ class Checkpoint(Callback):
 
 class Progress(Callback):
     """A progress bar over rows (``verbose >= 1``: rows/s, the epoch and the loss), every epoch's terms in the log,
-    and printed with ``verbose >= 2``. Only rank 0 shows or logs anything under ``torchrun``."""
+    and printed with ``verbose >= 2``. Only rank 0 shows or logs anything under ``torchrun``.
+
+    Where standard error is not a terminal (a log file, CI), the bar's carriage-return updates would fill the file
+    with hundreds of partial lines; there it writes one line per epoch instead."""
 
     #: Updates between refreshes of the bar's row count (tqdm's own cost stays far below a step's).
     EVERY = 16
@@ -164,9 +168,10 @@ class Progress(Callback):
 
     def on_fit_start(self, trainer: Trainer, state: TrainState) -> None:
         self.main = distributed.world().is_main
+        self.lines = self.verbose >= 1 and self.main and not _is_terminal(sys.stderr)
         self.shown = state.epoch * state.rows_per_epoch
         self.bar = tqdm(total=state.max_epochs * state.rows_per_epoch, initial=state.epoch * state.rows_per_epoch,
-                        disable=self.verbose < 1 or not self.main, desc=self.label, unit="rows",
+                        disable=self.verbose < 1 or not self.main or self.lines, desc=self.label, unit="rows",
                         unit_scale=True)
         self.bar.set_postfix(epoch=f"{state.epoch + 1}/{state.max_epochs}")
 
@@ -179,8 +184,13 @@ class Progress(Callback):
         if not self.main:
             return
         msg = " ".join(f"{k}={v:.5g}" for k, v in row.items() if k != "epoch")
-        logger.info("epoch %d: %s", row["epoch"], msg)
-        if self.verbose >= 2:
+        logger.debug("epoch %d: %s", row["epoch"], msg)
+        if self.lines:
+            brief = f"loss={state.monitored:.4g} best={state.best_loss:.4g} seconds={row['seconds']:.1f}"
+            sys.stderr.write(f"{self.label}: epoch {int(row['epoch'])}/{state.max_epochs} "
+                             f"{msg if self.verbose >= 2 else brief}\n")
+            sys.stderr.flush()
+        elif self.verbose >= 2:
             tqdm.write(f"epoch {int(row['epoch'])}: {msg}")
         self.bar.update(state.rows_seen - self.shown)
         self.shown = state.rows_seen
@@ -189,6 +199,14 @@ class Progress(Callback):
 
     def on_fit_end(self, trainer: Trainer, state: TrainState) -> None:
         self.bar.close()
+
+
+def _is_terminal(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 class LossThreshold(Callback):

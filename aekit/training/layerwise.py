@@ -35,6 +35,10 @@ class _ShallowAE(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.enc_act(self.enc(x))
 
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The stage's forward pass (what sizes its steps' threads and number format)."""
+        return self.dec(self.encode(x))
+
     def loss(self, batch: Batch) -> dict[str, torch.Tensor]:
         x = batch.x
         out = self.dec(self.encode(x))
@@ -55,7 +59,7 @@ def pretrain_layerwise(
     """Pre-train every layer of an MLP autoencoder greedily; returns each stage's history.
 
     Inner stages train on the codes of the layers below (no mask: every code is observed)."""
-    if model.config.encoder["name"] != "mlp" or model.config.bottleneck["name"] != "deterministic":
+    if model.config.encoder.name != "mlp" or model.config.bottleneck.name != "deterministic":
         raise ValueError("layer-wise pre-training needs an MLP encoder with a deterministic code (kind='stacked')")
     enc_layers = list(model.encoder.layers) + [model.bottleneck.linear]
     enc_acts = [model.encoder.act] * len(model.encoder.layers) + [model.bottleneck.act]

@@ -1,24 +1,22 @@
 """Which number format the training step computes in.
 
-Why: on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), running the encoder's and decoder's matrix
-products and convolutions in bfloat16 under ``torch.autocast`` trains the dense 784-256-32 autoencoder 1.35x
-(batch 32) to 2.7x (batch 256) faster per thread, and a conv autoencoder 1.25x (a one-thread timing of the bare
-step; ``benchmarks/train_speed.py`` in BENCHMARKS.md has the end-to-end figures, issue 17). Weights, optimizer
-state, the bottleneck and the loss stay in float32 (see ``AutoEncoderModel.loss_and_code``). CPUs without it
-would only emulate bfloat16 (slower), so they, and GPUs, keep float32 unless asked. So does small work (under
-``SMALL_WORK_MACS`` multiply-adds per batch, the line ``threads.py`` draws): there each product is too small to
-gain and the casts add kernels -- ``aekit detect fit`` on a 569 x 30 table took 5.6 s instead of 4.8 s.
+On CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), running the encoder's and decoder's matrix products
+and convolutions in bfloat16 under ``torch.autocast`` trains the dense 784-256-32 autoencoder 1.35x (batch 32) to
+2.7x (batch 256) faster per thread, and a conv autoencoder 1.25x (one-thread timings of the bare step; the
+training-speed benchmark has the end-to-end figures). Weights, optimizer state, the bottleneck and the loss stay
+in float32 (see ``AutoEncoderModel.loss_and_code``). CPUs without it would only emulate bfloat16 (slower), so they,
+and GPUs, keep float32 unless asked.
 
-So does work that uses each weight too few times per batch (``MIN_WEIGHT_REUSE``): autocast casts every weight
-to bfloat16 and every weight gradient back once per step, and a dense layer uses each weight once per row, so
-at small batches the casts cost what the faster products save. How much depends on the CPU's memory speed.
-Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on the machine of
-sessions 11-14 a tie at batch 32 (reuse 32) and 2x at batch 256; on the machine of session 15 (2026-11-25)
-0.81x at batch 32, 0.85x at 64, 1.01x at 128 and 1.22x at 256 (`benchmarks/train_speed.py --compare-precision`),
-while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. Session 16 (same machine kind,
-after the optimizer stopped computing on subnormal moments, so a step's fixed costs are smaller) measured 0.75x
-at batch 48, 0.86x at 64, 0.82x at 96 and 0.99x at 128 (`--compare-precision --epochs 1 --batch-sizes
-48,64,96,128` at 42a6a6f). The line sits between 96, where bfloat16 still lost, and 128, where the two tie.
+So does small work (under ``SMALL_WORK_MACS`` multiply-adds per batch, the line ``threads.py`` draws): each
+product is too small to gain and the casts add kernels (fitting a detector on a 569 x 30 table took 5.6 s
+instead of 4.8 s). So does work that uses each weight too few times per batch (``MIN_WEIGHT_REUSE``): autocast
+casts every weight to bfloat16 and every weight gradient back once per step, and a dense layer uses each weight
+once per row, so at small batches the casts cost what the faster products save. Where that line falls depends on
+the CPU's memory speed: with two threads, dense 784-256-32 on MNIST, bfloat16 against float32 samples/s measured
+from a tie at batch 32 and 2x at batch 256 on one machine to 0.75x at batch 48, 0.86x at 64, 0.82x at 96 and 0.99x
+at 128 on another (``benchmarks/train_speed.py --compare-precision``), while a conv autoencoder at batch 32 (each
+weight used about 570 times) gained 1.18x. The line sits at 112 uses, between 96, where bfloat16 still lost, and
+128, where the two tie.
 """
 
 from __future__ import annotations
@@ -66,13 +64,3 @@ def autocast(dtype: torch.dtype, device: torch.device) -> ContextManager:
     if dtype == torch.float32:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=dtype)
-
-
-def step_arithmetic(precision: str, device: torch.device, macs_per_batch: float,
-                    weights: int = 0) -> tuple[int, str]:
-    """CPU threads and number format name (``"float32"`` / ``"bfloat16"``) for training steps of this size on a
-    model of ``weights`` parameters: what every estimator passes to ``TrainConfig(num_threads=..., precision=...)``."""
-    from .threads import threads_for
-
-    dtype = training_dtype(precision, device, macs_per_batch, weights)
-    return threads_for(macs_per_batch), str(dtype).removeprefix("torch.")

@@ -6,6 +6,10 @@ stop that keeps the last good weights when the loss becomes NaN or infinite. Eve
 (``callbacks.py``): the learning-rate schedule, checkpoints and resume, the progress bar and log, the loss
 threshold and early stopping, and schedules of a part's weight such as KL annealing. ``TrainConfig`` turns its
 settings into the standard callbacks, so a caller only says what it wants.
+
+The Trainer also decides how a step computes: how many CPU threads (``threads.py``) and which number format
+(``precision.py``), from the multiply-adds of one batch (the model on the source's ``example``, times the batch
+size) and the model's weight count, unless the config fixes them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import torch
 from torch import nn
 
 from ..data.batches import Batch
+from ..models.flops import forward_macs, parameter_count
 from . import distributed
 from .adam import Adam
 from .callbacks import (
@@ -33,7 +38,7 @@ from .callbacks import (
     snapshot,
 )
 from .precision import autocast, training_dtype
-from .threads import thread_count
+from .threads import thread_count, threads_for
 
 logger = logging.getLogger("aekit.training")
 
@@ -51,6 +56,8 @@ class BatchSource(Protocol):
     def epoch(self, batch_size: int, rank: int = 0, world: int = 1, generator: torch.Generator | None = None): ...
 
     def sequential(self, batch_size: int, rank: int = 0, world: int = 1): ...
+
+    def example(self) -> torch.Tensor: ...
 
 
 @dataclass
@@ -71,8 +78,8 @@ class TrainConfig:
     checkpoint_path: str | None = None
     eval_batch_size: int = 2048
     progress_label: str = "training"
-    num_threads: int | None = None  # torch threads while training; None keeps the caller's setting
-    precision: str = "auto"  # "auto" (bfloat16 autocast on CPUs that have it) | "float32" | "bfloat16"
+    num_threads: int | None = None  # torch threads while training; None: decided from a step's work
+    precision: str = "auto"  # "auto" (bfloat16 on CPUs that have it, for work that gains) | "float32" | "bfloat16"
 
 
 @dataclass
@@ -82,6 +89,8 @@ class TrainResult:
     best_loss: float = math.inf
     stop_reason: str = ""
     seconds: float = 0.0
+    threads: int = 1  # CPU threads the steps ran in
+    precision: str = "float32"  # number format of the steps' encoder and decoder arithmetic
 
     @property
     def epochs_run(self) -> int:
@@ -137,11 +146,33 @@ class Trainer:
         The global torch RNG is forked, so training is reproducible from ``config.seed`` without changing the
         caller's random state.
         """
-        threads = self.config.num_threads or torch.get_num_threads()
+        threads, dtype = self.threads_and_precision(train)
+        if self.config.verbose >= 1 and distributed.world().is_main:
+            logger.info("%s: at most %d epochs of %d rows in batches of %d, %d CPU thread(s), %s",
+                        self.config.progress_label, self.config.max_epochs, len(train), self.config.batch_size,
+                        threads, str(dtype).removeprefix("torch."))
         with torch.random.fork_rng(devices=[]), thread_count(threads):
-            return self._fit(train, val, resume)
+            result = self._fit(train, val, resume, dtype)
+        result.threads, result.precision = threads, str(dtype).removeprefix("torch.")
+        return result
 
-    def _fit(self, train: BatchSource, val: BatchSource | None, resume: bool) -> TrainResult:
+    def threads_and_precision(self, train: BatchSource) -> tuple[int, torch.dtype]:
+        """CPU threads and autocast dtype of this run's steps: the config's where it fixes them, else decided from
+        the forward multiply-adds of a batch (``example`` of ``train`` times the batch size) and the weight count.
+        The rule depends on the work only, not on the machine's load, so a seeded run repeats."""
+        cfg = self.config
+        if cfg.num_threads is not None and cfg.precision != "auto":
+            return cfg.num_threads, training_dtype(cfg.precision, self.device)
+        example = train.example()
+        params = next(self.model.parameters(), None)
+        macs = forward_macs(self.model, example if params is None else example.to(params.device))
+        if macs is None:  # a model that is only a loss: torch's threads, the format the config asks for
+            return cfg.num_threads or torch.get_num_threads(), training_dtype(cfg.precision, self.device)
+        macs *= cfg.batch_size
+        dtype = training_dtype(cfg.precision, self.device, macs, parameter_count(self.model))
+        return cfg.num_threads or threads_for(macs), dtype
+
+    def _fit(self, train: BatchSource, val: BatchSource | None, resume: bool, dtype: torch.dtype) -> TrainResult:
         cfg, model = self.config, self.model.to(self.device)
         w = distributed.world()
         torch.manual_seed(cfg.seed + w.rank)  # ranks draw different noise; the data order is seeded per epoch
@@ -149,7 +180,6 @@ class Trainer:
             train = train.to(self.device)  # the whole set on the accelerator when it fits: no copy per batch
         optimizer = Adam(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
         state = TrainState(model=model, optimizer=optimizer, max_epochs=cfg.max_epochs, best_weights=snapshot(model))
-        dtype = training_dtype(cfg.precision, self.device)
         # batch_size is the batch of one update over all ranks: each rank takes its share, so a run on N processes
         # makes the same updates per epoch as on one, with the same effective batch.
         bs = math.ceil(min(cfg.batch_size, len(train)) / w.size)

@@ -1,4 +1,4 @@
-"""``links``: a full-rank linear map from the (corrupted) input straight to the output, beside the code.
+"""A linear path around the code: a full-rank linear map from the (corrupted) input straight to the output.
 
 Why: for bags of items (recommendation) an item-item map catches the pairwise co-occurrences that a code of a few
 hundred dimensions blurs -- EASE's idea (Steck, 2019) -- and its diagonal is held at zero, so it cannot copy an
@@ -9,13 +9,27 @@ it is for inputs of thousands of features, not images.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from .parts import Term
 
 
-class InputLinks(nn.Module):
+@dataclass(frozen=True)
+class LinearPathSpec:
+    """A model's linear path around the code: ``l2`` is the weight of its squared weights in the loss."""
+
+    l2: float = 0.0
+
+    def __post_init__(self) -> None:
+        if float(self.l2) < 0:
+            raise ValueError(f"the linear path's l2 must be >= 0, got {self.l2}")
+        object.__setattr__(self, "l2", float(self.l2))
+
+
+class LinearPath(nn.Module):
     """``x -> x @ W`` with ``W``'s diagonal held at zero; starts at zero (the autoencoder alone)."""
 
     def __init__(self, dim: int, l2: float) -> None:
@@ -31,16 +45,3 @@ class InputLinks(nn.Module):
     def penalty(self) -> Term:
         """Sum of squared weights, weighed by ``l2`` in the total."""
         return Term((self.weight * self.off_diagonal).square().sum(), self.l2)
-
-
-def check_links(spec: dict | None) -> dict | None:
-    """A links spec as saved: ``None`` or ``{"l2": float >= 0}``."""
-    if spec is None:
-        return None
-    unknown = set(spec) - {"l2"}
-    if unknown:
-        raise ValueError(f"links has unknown keys {sorted(unknown)}; it takes l2")
-    l2 = float(spec.get("l2", 0.0))
-    if l2 < 0:
-        raise ValueError(f"links l2 must be >= 0, got {l2}")
-    return {"l2": l2}

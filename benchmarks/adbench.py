@@ -41,7 +41,7 @@ from sklearn.preprocessing import StandardScaler
 
 MAX_ROWS = 20_000
 MAX_TRAIN_ROWS = 10_000  # novelty setting: normal training rows
-#: Issue 9's protocol: every design choice of aekit's detector since then was measured on these 15 sets only (a
+#: The design half: every design choice of aekit's detector, in both settings, is measured on these 15 sets only (a
 #: seeded half: ``np.random.default_rng(0).permutation`` of the 30 sorted file names); the other 15 are the
 #: held-out half, reported apart.
 DESIGN = ["14_glass", "16_http", "17_InternetAds", "19_landsat", "22_magic.gamma", "24_mnist", "25_musk",

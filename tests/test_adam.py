@@ -1,4 +1,4 @@
-"""aekit's Adam: torch's Adam arithmetic without torch.optim's machinery (issue 17)."""
+"""aekit's Adam: torch's Adam arithmetic without torch.optim's machinery."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_training_does_not_import_torchs_compiler():
 
 def test_moments_of_weights_that_stop_learning_go_to_zero_not_subnormal():
     """A weight whose gradient becomes exactly zero (a dead unit) keeps a first moment that decays into subnormal
-    floats and sticks there, slowing every later CPU step; ours zeroes such moments instead (issue 17)."""
+    floats and sticks there, slowing every later CPU step; ours zeroes such moments instead."""
     dead, alive = torch.nn.Parameter(torch.zeros(64)), torch.nn.Parameter(torch.zeros(64))
     ours = Adam([dead, alive], lr=1e-3)
     theirs_dead = torch.nn.Parameter(torch.zeros(64))

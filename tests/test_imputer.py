@@ -1,4 +1,4 @@
-"""The Imputer (issue 10): fills holes from the observed cells, keeps observed cells and dtypes, draws multiple
+"""The Imputer: fills holes from the observed cells, keeps observed cells and dtypes, draws multiple
 imputations whose spread follows the difficulty, saves and loads, and says clearly what it cannot do."""
 
 from __future__ import annotations

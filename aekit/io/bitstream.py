@@ -39,7 +39,7 @@ import numpy as np
 ONE_IMAGE = 0xA2
 MANY_IMAGES = b"AEKC"
 VERSION = 2
-#: First bytes of the files of format version 1 (a global code only, aekit 0.1 sessions 6-16).
+#: First bytes of the files of format version 1 (a global code only, written by aekit 0.1).
 OLDER_ONE_IMAGE = {0xA1: 1}
 SYMBOL_RANGE = (-255, 255)
 MANY_HEADER = 21

@@ -2,7 +2,7 @@
 
 Why not ``torch.optim.Adam``: every entry point of a ``torch.optim.Optimizer`` (its constructor included) is
 wrapped to keep torch's compiler out, and the first call imports that compiler, ``torch._dynamo``, which takes
-0.75-1 s on a 2-core machine — a quarter of a small ``aekit detect fit`` (issue 17). Its ``step`` also passes
+0.75-1 s on a 2-core machine — a quarter of a small ``aekit detect fit``. Its ``step`` also passes
 through profiling and hook wrappers that cost about a tenth of a small model's step. This class keeps the
 parameters and the moment buffers itself and calls torch's functional ``torch.optim.adam.adam`` (the fused
 kernel where the device has one), so the update is the same arithmetic as ``torch.optim.Adam`` with the same
@@ -12,7 +12,7 @@ One difference, on the CPU only: moment entries smaller than ``MOMENT_FLOOR`` ar
 A weight whose gradient is exactly zero (a dead ReLU unit, a pixel that is always blank) keeps a first moment
 that shrinks by ``beta1`` per step until it is a subnormal float, and there it stays: rounding makes 0.9 times
 the smallest subnormals equal to themselves. x86 CPUs do arithmetic on subnormals many times slower, so after
-~750 steps every update slowed down (issue 17: a dense MNIST model at batch 32 fell from 27.8k to 20.6k
+~750 steps every update slowed down (a dense MNIST model at batch 32 fell from 27.8k to 20.6k
 samples/s with 10% of its first moments subnormal; on random data Adam's step took 9x longer). Moments that
 small move no weight: an entry below 1e-30 changes its weight by less than ``lr * 1e-22`` per step (the
 denominator holds ``eps``), far below a float32 weight's resolution. Setting the CPU's flush-to-zero mode

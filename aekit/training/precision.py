@@ -3,7 +3,7 @@
 Why: on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX), running the encoder's and decoder's matrix
 products and convolutions in bfloat16 under ``torch.autocast`` trains the dense 784-256-32 autoencoder 1.35x
 (batch 32) to 2.7x (batch 256) faster per thread, and a conv autoencoder 1.25x (a one-thread timing of the bare
-step; ``benchmarks/train_speed.py`` in BENCHMARKS.md has the end-to-end figures, issue 17). Weights, optimizer
+step; ``benchmarks/train_speed.py`` gives the end-to-end figures on the docs' Benchmarks page). Weights, optimizer
 state, the bottleneck and the loss stay in float32 (see ``AutoEncoderModel.loss_and_code``). CPUs without it
 would only emulate bfloat16 (slower), so they, and GPUs, keep float32 unless asked. So does small work (under
 ``SMALL_WORK_MACS`` multiply-adds per batch, the line ``threads.py`` draws): there each product is too small to
@@ -12,11 +12,11 @@ gain and the casts add kernels -- ``aekit detect fit`` on a 569 x 30 table took 
 So does work that uses each weight too few times per batch (``MIN_WEIGHT_REUSE``): autocast casts every weight
 to bfloat16 and every weight gradient back once per step, and a dense layer uses each weight once per row, so
 at small batches the casts cost what the faster products save. How much depends on the CPU's memory speed.
-Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on the machine of
-sessions 11-14 a tie at batch 32 (reuse 32) and 2x at batch 256; on the machine of session 15 (2026-11-25)
+Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on one 2-core machine
+a tie at batch 32 (reuse 32) and 2x at batch 256; on another of the same kind with slower small steps
 0.81x at batch 32, 0.85x at 64, 1.01x at 128 and 1.22x at 256 (`benchmarks/train_speed.py --compare-precision`),
-while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. Session 16 (same machine kind,
-after the optimizer stopped computing on subnormal moments, so a step's fixed costs are smaller) measured 0.75x
+while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. With the optimizer no longer computing on subnormal moments (smaller fixed costs per step), the
+second machine measured 0.75x
 at batch 48, 0.86x at 64, 0.82x at 96 and 0.99x at 128 (`--compare-precision --epochs 1 --batch-sizes
 48,64,96,128` at 42a6a6f). The line sits between 96, where bfloat16 still lost, and 128, where the two tie.
 """

@@ -2,8 +2,8 @@
 
 Torch splits every matrix product over all cores. For a small model that is a loss: the pieces are too small to
 pay for the hand-offs, and when another process holds a core the threads wait on each other for whole scheduler
-slices (issue 17 measured the README's digits run at 37 s alone but 120 s beside one busy process with two
-threads, 32 s with one). So work whose batches are small runs in one thread; large work keeps torch's default.
+slices (the README's digits run once took 37 s alone but 120 s beside one busy process with two threads, and
+32 s with one). So work whose batches are small runs in one thread; large work keeps torch's default.
 ``AEKIT_NUM_THREADS`` overrides the choice (for example ``AEKIT_NUM_THREADS=1`` on a shared machine).
 
 Measured on a 2-core x86_64 machine (training steps/s, two threads relative to one; 2026-11-23):

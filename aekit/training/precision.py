@@ -15,10 +15,9 @@ at small batches the casts cost what the faster products save. How much depends 
 Measured with two threads, bfloat16 against float32 samples/s, dense 784-256-32 on MNIST: on one 2-core machine
 a tie at batch 32 (reuse 32) and 2x at batch 256; on another of the same kind with slower small steps
 0.81x at batch 32, 0.85x at 64, 1.01x at 128 and 1.22x at 256 (`benchmarks/train_speed.py --compare-precision`),
-while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. With the optimizer no longer computing on subnormal moments (smaller fixed costs per step), the
-second machine measured 0.75x
-at batch 48, 0.86x at 64, 0.82x at 96 and 0.99x at 128 (`--compare-precision --epochs 1 --batch-sizes
-48,64,96,128` at 42a6a6f). The line sits between 96, where bfloat16 still lost, and 128, where the two tie.
+while a conv autoencoder at batch 32 (each weight used ~570 times) gained 1.18x. With the optimizer no longer
+computing on subnormal moments (smaller fixed costs per step), the second machine measured 0.75x at batch 48,
+0.86x at 64, 0.82x at 96 and 0.99x at 128 (`--compare-precision --epochs 1 --batch-sizes 48,64,96,128`). The line sits between 96, where bfloat16 still lost, and 128, where the two tie.
 """
 
 from __future__ import annotations

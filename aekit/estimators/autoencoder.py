@@ -332,7 +332,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ModelEstima
         lo, hi = float(x.min()), float(x.max())
         if loss == "auto":
             # bce for [0, 1] data, images included: at full training budgets it beat mse on test MSE for the
-            # dense autoencoder on MNIST (0.0039 vs 0.0053) and tied for conv (issue 16, BENCHMARKS.md), though
+            # dense autoencoder on MNIST (0.0039 vs 0.0053) and tied for conv (docs: benchmarks, conv design notes), though
             # mse led in 20-epoch screens -- short runs favour it.
             loss = "mixed" if any(b["type"] == "categorical" for b in adapter.blocks) else \
                 "bce" if lo >= 0 and hi <= 1 else "mse"

@@ -186,8 +186,8 @@ class Clusterer(ClusterMixin, ModelEstimator):
         if n_rows is not None and n_rows < max(2, self.n_clusters):
             raise ValueError(f"n_clusters={self.n_clusters} needs at least {max(2, self.n_clusters)} samples, got "
                              f"{n_rows} sample{'s' if n_rows != 1 else ''}")
-        # A dense code without the linear path the dense kinds have had since issue 17: the clustering figures were
-        # measured without it (a conv encoder keeps its own, issue 16's).
+        # A dense code without the dense kinds' linear path: the clustering figures were measured without it (a conv
+        # encoder keeps its own).
         dense_linear_path = None if preset(self.kind)["encoder"] == "conv" else False
         self.autoencoder_ = AutoEncoder(kind=self.kind, latent_dim=self.latent_dim, max_iter=self.max_iter,
                                         linear_path=dense_linear_path, device=self.device, random_state=seeds[0],

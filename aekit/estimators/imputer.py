@@ -1,4 +1,4 @@
-"""Missing-value imputation with a denoising autoencoder (issue 10).
+"""Missing-value imputation with a denoising autoencoder.
 
 Why this shape: an autoencoder trained to rebuild a row from a copy with a random share of its *observed* cells
 hidden learns to predict any cell from the others (the MIDAS / GAIN line of work). The hiding is the
@@ -142,7 +142,7 @@ class Imputer(TransformerMixin, ModelEstimator):
         # width (64 to 256): tables with many related columns underfit at 2x (cardio 0.677 -> 0.620 RMSE), narrow
         # noisy ones (8-13 columns) overfit when wider (BENCHMARKS.md, imputation).
         hidden = self.hidden_dims or (clip(next_pow2(8 * width), 64, 256),) * 2
-        # Without the dense kinds' linear path (issue 17): these choices were measured without it.
+        # Without the dense kinds' linear path: these choices were measured without it.
         self.autoencoder_ = AutoEncoder(
             kind="deep", linear_path=False, corruption="masking", noise_level=self.mask_rate,
             missing_indicator=self.missing_indicator,

@@ -14,9 +14,9 @@ from .._utils import clip, next_pow2
 
 # ``linear_path``: a linear map from the input to the code and from the code back, beside the layers, so the code
 # can be at least what PCA finds. Without it a dense autoencoder on a few hundred rows reconstructs held-out rows
-# 2-5x worse than PCA (issue 17; chosen on subsets of the bundled digits, checked on MNIST subsets, small tables
-# and MNIST; BENCHMARKS.md, small image sets and small tables). Not for stacked (layer-wise pre-training chains
-# the layers alone) nor the dense VAEs (not measured). A conv encoder has one whatever the kind (issue 16), unless
+# 2-5x worse than PCA (chosen on subsets of the bundled digits, checked on MNIST subsets, small tables
+# and MNIST; docs: benchmarks, small image sets and small tables). Not for stacked (layer-wise pre-training chains
+# the layers alone) nor the dense VAEs (not measured). A conv encoder has one whatever the kind, unless
 # the user turns it off.
 PRESETS: dict[str, dict] = {
     "basic": {"encoder": "mlp", "depth": 1, "linear_path": True},
@@ -24,8 +24,8 @@ PRESETS: dict[str, dict] = {
     "stacked": {"encoder": "mlp", "depth": 2, "pretrain": True},
     # conv also trains differently: batch normalisation after every convolution lets it learn at 10x the rate, and
     # a cosine schedule planned over 40 epochs has decayed that rate by the end, where one planned over 20,000 steps
-    # was still near its start when early stopping ended it (issue 17; chosen on the bundled digits, checked on
-    # MNIST and natural-image crops; BENCHMARKS.md, first run).
+    # was still near its start when early stopping ended it (chosen on the bundled digits, checked on MNIST
+    # and natural-image crops; docs: benchmarks, first run).
     "conv": {"encoder": "conv", "learning_rate": 1e-2, "epochs": 40},
     "denoising": {"encoder": "mlp", "depth": 2, "corruption": "gaussian", "linear_path": True},
     "sparse": {"encoder": "mlp", "depth": 2, "sparsity": "kl", "linear_path": True},
@@ -42,7 +42,7 @@ NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.25, "salt-and-pepper": 0.1}  # gau
 SPARSITY_WEIGHTS = {"l1": 1e-3, "kl": 1.0}
 # Encoder settings an estimator asks for beyond each part's neutral defaults (which keep older saved models
 # loading as they were built). For conv: batch normalisation after every convolution, chosen on MNIST and
-# natural-image crops with its linear path (issue 16; BENCHMARKS.md, design screen).
+# natural-image crops with its linear path (docs: benchmarks, conv design notes).
 ENCODER_SETTINGS: dict[str, dict] = {"conv": {"norm": "batch"}}
 def preset(kind: str) -> dict:
     if kind not in PRESETS:

@@ -30,10 +30,14 @@ PAGE_FACTS = """() => ({
 })"""
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # one line per page is printed instead
+        pass
+
+
 def serve(site: Path) -> http.server.ThreadingHTTPServer:
     """An HTTP server for ``site`` on a free local port, in a background thread."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-    handler.log_message = lambda *args: None
+    handler = functools.partial(_QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

@@ -3,7 +3,7 @@
 Used by ``tests/test_docs_examples.py`` (every example runs in the test suite, so the documentation cannot rot)
 and by ``docs/make_figures.py`` (the figures the pages show are what their examples draw).
 
-* The blocks of one page run in order in one namespace, like a reader typing them into one session of Python,
+* The blocks of one page run in order in one namespace, like a reader typing them into one Python prompt,
   in a working directory of their own that holds a link to the repository's ``tests/data`` (the small tables the
   examples read).
 * A block that needs data too large for the test suite (MNIST, a folder of your own images) is preceded by the

@@ -39,7 +39,12 @@ class Example:
 
     @property
     def where(self) -> str:
-        return f"{self.page.relative_to(ROOT)}:{self.line}"
+        return f"{_shown(self.page)}:{self.line}"
+
+
+def _shown(page: Path) -> str:
+    """``page`` relative to the repository when it is inside it."""
+    return str(page.relative_to(ROOT)) if page.is_relative_to(ROOT) else str(page)
 
 
 def pages() -> list[Path]:
@@ -90,7 +95,7 @@ def run_page(page: Path, workdir: Path) -> int:
             if example.not_run is not None:
                 continue
             # padded so that a traceback's line numbers are the page's
-            code = compile("\n" * example.line + example.code, str(page.relative_to(ROOT)), "exec")
+            code = compile("\n" * example.line + example.code, _shown(page), "exec")
             exec(code, namespace)  # noqa: S102 - the documentation's own examples
             ran += 1
     finally:

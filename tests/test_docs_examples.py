@@ -44,6 +44,16 @@ def test_every_example_runs_or_says_why() -> None:
         "representation", "anomaly", "imputation", "denoising", "compression", "recommendation", "text", "scaling"))}
 
 
+def test_a_block_marked_not_run_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("Text.\n\n```python\nx = 1\n```\n\n<!-- not run: needs MNIST -->\n```python\nraise SystemExit\n```\n"
+                    "\n=== \"Tab\"\n\n    ```python\n    y = x + 1\n    ```\n")
+    found = examples.blocks(page)
+    assert [b.not_run for b in found] == [None, "needs MNIST", None]
+    assert [b.code for b in found] == ["x = 1\n", "raise SystemExit\n", "y = x + 1\n"]
+    assert examples.run_page(page, tmp_path / "run") == 2
+
+
 def _command_lines(page: Path) -> list[tuple[str, list[str]]]:
     """``(where, argv)`` of every aekit invocation in the page's bash blocks (after ``aekit`` or ``-m aekit``)."""
     found = []

@@ -5,7 +5,7 @@ with a seeded random subsample; fit unsupervised on all rows; score the same row
 against ``y``; repeated for each seed. Detectors run at their defaults (PyOD's with ``verbose=0``), nothing is
 tuned per dataset. Writes the per-dataset table, mean AUROC, mean AP, mean rank and total fit+score seconds.
 
-    python benchmarks/adbench.py                         # all datasets, 3 seeds, writes BENCHMARKS.md
+    python benchmarks/adbench.py                         # all datasets, 3 seeds, writes docs/benchmarks/results/adbench.md
     python benchmarks/adbench.py /path/to/other/adbench  # any folder of ADBench-format .npz files
     python benchmarks/adbench.py --only cardio,glass --seeds 1 --detectors aekit,IForest --no-write
 """
@@ -26,7 +26,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
 MAX_ROWS = 20_000
-#: Issue 9's protocol: every design choice of aekit's detector since then was measured on these 15 sets only (a
+#: The design half: every design choice of aekit's detector is measured on these 15 sets only (a
 #: seeded half: ``np.random.default_rng(0).permutation`` of the 30 sorted file names); the other 15 are the
 #: held-out half, reported apart.
 DESIGN = ["14_glass", "16_http", "17_InternetAds", "19_landsat", "22_magic.gamma", "24_mnist", "25_musk",
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--detectors", default=",".join(DETECTORS))
     parser.add_argument("--only", default=None, help="comma-separated substrings of dataset file names")
     parser.add_argument("--results", default=None, help="also write every raw result to this JSON file")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
 
     folder = Path(args.folder or Path(os.environ["AEKIT_DATA"]) / "adbench")
@@ -145,7 +145,7 @@ def main() -> None:
     ]
     summary.sort(key=lambda r: -float(r[3]))
     body = "\n".join([
-        *section_header("ADBench anomaly detection (issue 3)"),
+        *section_header("ADBench anomaly detection"),
         f"{len(files)} datasets from `{folder.name}/`, {args.seeds} seed(s). Protocol for every detector: standardise, "
         f"cap at {MAX_ROWS:,} rows (seeded subsample), fit unsupervised on all rows, score the same rows. AUROC and "
         "AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a dataset; seconds = fit+score, "

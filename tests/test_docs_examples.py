@@ -68,14 +68,13 @@ def _command_lines(page: Path) -> list[tuple[str, list[str]]]:
 
 
 def test_command_lines_in_the_docs_parse() -> None:
-    from aekit.cli import build_parser
-    from aekit.cli.denoise import expand_shorthand
+    from aekit.cli import build_parser, spelled_out
 
     parser = build_parser("*")
     lines = [line for p in examples.pages() for line in _command_lines(p)]
     assert len(lines) >= 30
     for where, argv in lines:
         try:
-            parser.parse_args(expand_shorthand(argv))
+            parser.parse_args(spelled_out(argv))
         except SystemExit as exc:
             pytest.fail(f"{where}: 'aekit {' '.join(argv)}' does not parse (status {exc.code})")

@@ -1,4 +1,10 @@
-"""Shared by the benchmark scripts: data home, timing, and writing a section of BENCHMARKS.md."""
+"""Shared by the benchmark scripts: data home, the command/commit/machine header, and publishing a result.
+
+Each benchmark's result is one Markdown file, ``docs/benchmarks/results/<name>.md``, which the documentation's
+Benchmarks pages include (``--8<--`` snippets): re-running a benchmark rewrites its file, and the next docs build
+shows the new figures with the command, commit and machine that printed them. Figures a benchmark draws go beside
+it (:data:`RESULTS`), linked from the result by a path relative to the Benchmarks page (:func:`figure_link`).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+#: Where each benchmark writes its result (``<name>.md``) and its figures; the docs include them from here.
+RESULTS = ROOT / "docs" / "benchmarks" / "results"
 os.environ.setdefault("AEKIT_DATA", str(ROOT.parent / "shared" / "data"))
 
 
@@ -38,21 +45,30 @@ def commit() -> str:
 
 
 def section_header(title: str) -> list[str]:
-    """The lines every BENCHMARKS.md section starts with: its title, the command and commit that wrote it, the
-    machine."""
+    """The lines every published result starts with: its title (a section of the Benchmarks page), the command
+    and commit that wrote it, the machine."""
     return [f"## {title}", "", f"Command: `{command_line()}` at commit {commit()}  ", f"Machine: {machine()}  "]
 
 
-def update_section(name: str, body: str) -> None:
-    """Replace the text between ``<!-- name:start -->`` and ``<!-- name:end -->`` (appending it if absent)."""
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    block = f"{start}\n{body.rstrip()}\n{end}"
-    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if start in text and end in text:
-        text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    BENCHMARKS_MD.write_text(text)
+def result_path(name: str) -> Path:
+    """The file a benchmark's result ``name`` is written to (and the docs include)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+        raise ValueError(f"result name {name!r} must be lower-case letters, digits and hyphens (it names a file)")
+    return RESULTS / f"{name}.md"
+
+
+def figure_link(path: Path, alt: str) -> str:
+    """Markdown for a figure saved under :data:`RESULTS`, as the Benchmarks page (one level above it) sees it."""
+    return f"![{alt}]({RESULTS.name}/{path.relative_to(RESULTS).as_posix()})"
+
+
+def write_result(name: str, body: str) -> Path:
+    """Write ``body`` as the result ``name`` (replacing the last run's), with a line saying which script wrote it."""
+    path = result_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    note = f"<!-- written by benchmarks/{Path(sys.argv[0]).name}; re-run it to update, do not edit by hand -->"
+    path.write_text(f"{note}\n{body.rstrip()}\n")
+    return path
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
@@ -62,7 +78,8 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
 
 
 def publish(section: str, body: str, write: bool) -> None:
-    """Print a benchmark's section and, unless told not to, write it into BENCHMARKS.md."""
+    """Print a benchmark's result and, unless told not to, write it to ``docs/benchmarks/results/<section>.md``,
+    where the Benchmarks page includes it."""
     print(body)
     if write:
-        update_section(section, body)
+        print(f"wrote {write_result(section, body).relative_to(ROOT)}")

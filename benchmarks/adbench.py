@@ -1,6 +1,6 @@
 """ADBench anomaly detection: aekit's AnomalyDetector vs PyOD's detectors, one protocol for all.
 
-Two settings, each with its own section of BENCHMARKS.md:
+Two settings, each with its own result file (``docs/benchmarks/results/adbench.md`` and ``adbench-novelty.md``):
 
 * ``--setting unsupervised`` (default): for every ``.npz`` in the folder (default: ``$AEKIT_DATA/adbench``):
   standardise the columns; cap at 20,000 rows with a seeded random subsample; fit unsupervised on all rows; score
@@ -14,7 +14,7 @@ AUROC and average precision against ``y``, repeated for each seed. Detectors run
 ``verbose=0``), nothing is tuned per dataset. Writes the per-dataset table, mean AUROC, mean AP, mean rank and
 total fit+score seconds, for the design half, the held-out half and all sets apart.
 
-    python benchmarks/adbench.py                         # all datasets, 3 seeds, writes BENCHMARKS.md
+    python benchmarks/adbench.py                         # all datasets, 3 seeds, writes docs/benchmarks/results/adbench.md
     python benchmarks/adbench.py --setting novelty       # clean training data, its own section
     python benchmarks/adbench.py /path/to/other/adbench  # any folder of ADBench-format .npz files
     python benchmarks/adbench.py --only cardio,glass --seeds 1 --detectors aekit,IForest --no-write
@@ -176,7 +176,7 @@ def merged(paths: list[str], setting: str) -> tuple[dict, list[str], int, list[s
 
 
 def table(results: dict, detectors: list[str], seeds: int, setting: str, folder: str, parts: list[str]) -> str:
-    """The BENCHMARKS.md section: summary (design half, held-out half, all) and per-dataset AUROC."""
+    """The published result: summary (design half, held-out half, all) and per-dataset AUROC."""
     results = {f: results[f] for f in sorted(results, key=lambda f: (len(f.split("_")[0]), f))}
     auroc = np.array([[np.mean([r["auroc"] for r in results[f][d]]) for d in detectors] for f in results])
     ap = np.array([[np.mean([r["ap"] for r in results[f][d]]) for d in detectors] for f in results])
@@ -213,7 +213,7 @@ def table(results: dict, detectors: list[str], seeds: int, setting: str, folder:
                     "dataset; seconds = fit+score (training rows fitted, test rows scored), summed over datasets "
                     "and seeds.")
     else:
-        title = "ADBench anomaly detection (issue 3)"
+        title = "ADBench anomaly detection"
         protocol = (f"{len(results)} datasets from `{folder}/`, {seeds} seed(s). Protocol for every detector: "
                     f"standardise, cap at {MAX_ROWS:,} rows (seeded subsample), fit unsupervised on all rows, score "
                     "the same rows. AUROC and AP in %, mean over seeds then over datasets; rank 1 = best AUROC on a "
@@ -255,7 +255,7 @@ def main() -> None:
     parser.add_argument("--results", default=None, help="also write every raw result to this JSON file")
     parser.add_argument("--merge", default=None, help="comma-separated --results files: one table from them, "
                         "nothing is run")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
 
     folder = Path(args.folder or Path(os.environ["AEKIT_DATA"]) / "adbench")

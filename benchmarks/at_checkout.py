@@ -1,5 +1,5 @@
 """Run a benchmark script, or aekit's command line, with the aekit of another checkout: before/after figures in
-one session, on one machine.
+one run, on one machine.
 
     git worktree add /tmp/before 9fb2b0c
     python benchmarks/at_checkout.py /tmp/before benchmarks/adbench.py --seeds 1 --detectors aekit --no-write

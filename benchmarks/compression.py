@@ -12,9 +12,9 @@ each, in images per second. Same run, same images, same machine.
 
 A second domain, ``--domain natural``: the same comparison on 32x32 crops of grey photographs -- 60,000 seeded
 random crops of ``natural/train400`` to train on, 1,000 of ``natural/bsd68`` (disjoint images) to test on. Images
-unlike digits, where a small learned codec has less of a head start; its own section of BENCHMARKS.md.
+unlike digits, where a small learned codec has less of a head start; its own result (``compression-natural``).
 
-    python benchmarks/compression.py --compressai-python /path/to/venv/bin/python   # writes BENCHMARKS.md + plot
+    python benchmarks/compression.py --compressai-python /path/to/venv/bin/python   # writes docs/benchmarks/results/ + plot
     python benchmarks/compression.py --lmbdas 30,300 --epochs 2 --no-write
     python benchmarks/compression.py --domain natural --lmbdas 300,1000,3000
 """
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import ROOT, markdown_table, publish, section_header
+from _common import RESULTS, ROOT, figure_link, markdown_table, publish, section_header
 from PIL import Image
 from skimage.metrics import structural_similarity
 
@@ -110,12 +110,12 @@ def main() -> None:
     parser.add_argument("--compressai-lmbdas", default="0.0035,0.0130,0.0483", help="its lambdas (CompressAI's scale)")
     parser.add_argument("--images", type=int, default=1000, help="test images compressed")
     parser.add_argument("--domain", choices=("mnist", "natural"), default="mnist",
-                        help="mnist (the issue's bars) or natural: 32x32 crops of grey photographs")
+                        help="mnist (where the bars are set) or natural: 32x32 crops of grey photographs")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     train, test, what = domain_images(args.domain, args.images)
     mnist = args.domain == "mnist"
-    plot = ROOT / "benchmarks" / ("compression_rd.png" if mnist else f"compression_{args.domain}_rd.png")
+    plot = RESULTS / ("compression_rd.png" if mnist else f"compression_{args.domain}_rd.png")
 
     rows, curves = [], {}
     png_bytes, _ = classical(test, "PNG", None)
@@ -216,9 +216,9 @@ def main() -> None:
                         "aekit / best classical"], summary),
         "",
         "Bars: at most 0.25x the best classical codec's bytes at 28 dB, at most 0.5x at JPEG quality 75's PSNR." if mnist
-        else "No bars here: issue 12's bars are for MNIST; this domain shows how far they carry.",
+        else "No bars here: the bars above are for MNIST; this domain shows how far the codec carries.",
         "",
-        f"![rate-distortion](benchmarks/{plot.name})",
+        figure_link(plot, "rate-distortion"),
         "",
         "<details><summary>Every setting</summary>",
         "",
@@ -228,7 +228,8 @@ def main() -> None:
         "</details>",
     ]
     publish("compression" if mnist else f"compression-{args.domain}", "\n".join(lines), write=not args.no_write)
-    if not args.no_write:  # after the section: its header names the commit, which the new plot must not mark dirty
+    if not args.no_write:  # after the result: its header names the commit, which the new plot must not mark dirty
+        plot.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(plot, dpi=110)
 
 

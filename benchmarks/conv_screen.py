@@ -1,4 +1,4 @@
-"""Issue 16's design screen: one conv (or dense) variant trained on a subset of one image set, test MSE printed
+"""The conv autoencoder's design screen: one conv (or dense) variant trained on a subset of one image set, test MSE printed
 as one JSON line. Short runs on purpose (20k training images, 20 epochs, one thread, so two run side by side
 on the 2 cores); they rank variants, they are not the benchmark (that is ``image_reconstruction.py``).
 

@@ -13,7 +13,7 @@ averaged.
 natural (``--part natural``): grey photographs, training on ``natural/train400`` (random crops), test on
 ``natural/bsd68``, σ = 15, 25, 50 on the 0..255 scale, against BM3D with σ known; aekit trains for ``--minutes``.
 
-    python benchmarks/denoising.py                       # digits; writes BENCHMARKS.md
+    python benchmarks/denoising.py                       # digits; writes docs/benchmarks/results/denoising-digits.md
     python benchmarks/denoising.py --part natural --sigmas 25 --minutes 60
     python benchmarks/denoising.py --sigmas 0.5 --test 500 --epochs 1 --no-write   # a quick look
 """
@@ -175,7 +175,7 @@ def digits_part(args: argparse.Namespace) -> str:
         lines += [f"### digits, σ = {sigma}", "", markdown_table(
             ["denoiser", "PSNR (dB)", "SSIM", "training s", "denoising s"], rows), ""]
         print("\n".join(lines[-3:]), flush=True)
-    head = section_header("Image denoising: digits (issue 11)")
+    head = section_header("Image denoising: digits")
     intro = (f"MNIST: {len(train):,} training images, the first {len(test):,} test images with clipped Gaussian "
              f"noise (seeded); classical strengths tuned on {VALIDATION} noisy training images. Reference learned "
              "denoiser: the Keras blog's conv DAE in PyTorch (Adam, BCE), trained for aekit's training seconds.")
@@ -209,7 +209,7 @@ def natural_part(args: argparse.Namespace) -> str:
                      f"{p_bm3d:.2f}", f"{bm3d_s:.0f}"])
         summary.append(f"σ = {sigma255}: aekit {p_ours:.2f} dB vs BM3D {p_bm3d:.2f} ({p_ours - p_bm3d:+.2f})")
         print(rows[-1], flush=True)
-    head = section_header("Image denoising: grey photographs (issue 11)")
+    head = section_header("Image denoising: grey photographs")
     table = markdown_table(["σ (0..255)", "noisy PSNR", "aekit PSNR", "aekit training min", "epochs", "BM3D PSNR",
                             "BM3D s"], rows)
     intro = (f"Training: {len(train)} images of natural/train400 (random crops); test: the {len(test)} images of "

@@ -11,9 +11,9 @@ Jobs (each a fresh process, as a user runs them):
 
 Conditions: ``alone``; ``busy`` = beside one other process spinning on one core (a pure-Python loop), started
 before the job and stopped after it. A job still running after ``--limit`` seconds is stopped and shown as
-``> LIMIT`` (the code this issue was filed against took minutes beside a busy process).
+``> LIMIT`` (older defaults took minutes beside a busy process).
 
-    python benchmarks/first_run.py                                  # this checkout only, writes BENCHMARKS.md
+    python benchmarks/first_run.py                                  # this checkout only, writes docs/benchmarks/results/first-run.md
     python benchmarks/first_run.py --baseline /tmp/old-checkout     # also the defaults of another checkout (repeatable)
     python benchmarks/first_run.py --baseline /tmp/filed --limit 180  # stop any job after 3 minutes
 """
@@ -73,7 +73,7 @@ def main() -> None:
                         help="another aekit checkout to run the same jobs from (repeat for several)")
     parser.add_argument("--limit", type=float, default=600.0,
                         help="seconds after which a job is stopped and shown as '> LIMIT' (default: 600)")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
 
     from sklearn.datasets import load_breast_cancer
@@ -101,7 +101,7 @@ def main() -> None:
             print(rows[-1], flush=True)
 
     body = "\n".join([
-        *section_header("First run on a small machine (issue 17)"),
+        *section_header("First run on a small machine"),
         "Wall seconds of each command as a fresh process (imports included). `aekit train`: the README's main job "
         "(conv autoencoder, bundled digits); MSE: per pixel, of the saved model on all 1,797 digits. `detect fit`: "
         "scikit-learn's breast-cancer table (569 x 30) as CSV. Busy: one other process spins on one of the 2 cores.",

@@ -9,7 +9,7 @@ Reports mean squared error per pixel ([0, 1] pixels) on the test images, the rat
 training time and time per epoch. The autoencoders are ``AutoEncoder(kind=..., latent_dim=...)`` with nothing
 else set.
 
-    python benchmarks/image_reconstruction.py                     # both sets, writes BENCHMARKS.md
+    python benchmarks/image_reconstruction.py                     # both sets, writes docs/benchmarks/results/image-reconstruction.md
     python benchmarks/image_reconstruction.py --only natural --no-write
     python benchmarks/image_reconstruction.py --train 5000 --skip-2d --no-write   # quick smoke run
 """
@@ -80,7 +80,7 @@ def run_ae(kind: str, k: int, Xtr: np.ndarray, Xte: np.ndarray, loss: str = "aut
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--train", type=int, default=None, help="use only the first N training images")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     parser.add_argument("--skip-2d", action="store_true", help="skip the 2-d code comparison on MNIST")
     parser.add_argument("--only", choices=("mnist", "natural"), default=None, help="run one image set")
     parser.add_argument("--kinds", default="deep,conv", help="autoencoder kinds to run (design checks: one of them)")
@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
 
     parts = [
-        *section_header("Image reconstruction: MNIST and natural-image crops (issues 2 and 16)"),
+        *section_header("Image reconstruction: MNIST and natural-image crops"),
         "Metric: mean squared error per pixel on [0, 1] pixels of the test images. Ratio: to PCA with the same code "
         f"size. Autoencoders at the estimator's defaults (random_state={args.seed}). Natural: 28x28 crops, training "
         "from natural/train400, test from the disjoint natural/bsd68.",

@@ -1,4 +1,4 @@
-"""Missing-value imputation (issue 10): aekit's ``Imputer`` against scikit-learn's imputers and MissForest.
+"""Missing-value imputation: aekit's ``Imputer`` against scikit-learn's imputers and MissForest.
 
 Protocol, the same for every imputer: a complete numeric table (at most ``--max-rows`` rows, a seeded subsample),
 values removed completely at random (MCAR) at 10%, 30% and 50%, and one missing-at-random pattern (MAR: the
@@ -10,7 +10,7 @@ fit+fill. Ranks: 1 = lowest RMSE on a table and pattern, averaged.
 The tables are split in two fixed halves: ``DESIGN`` (where the Imputer's defaults were chosen) and ``HELD_OUT``
 (run with those defaults, never used to choose them); both are reported separately and together.
 
-    python benchmarks/imputation.py                       # 3 seeds, both halves, writes BENCHMARKS.md
+    python benchmarks/imputation.py                       # 3 seeds, both halves, writes docs/benchmarks/results/imputation.md
     python benchmarks/imputation.py --seeds 1 --half design --no-write
     python benchmarks/imputation.py --csv-dir my_tables/  # any folder of complete numeric CSV files as well
     python benchmarks/imputation.py --half held-out --tables letter --max-rows 20000 --patterns "MCAR 30%" \
@@ -81,7 +81,7 @@ def imputers(seed: int) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=3, help="seeds of the subsample and the holes (the issue asks 3)")
+    parser.add_argument("--seeds", type=int, default=3, help="seeds of the subsample and the holes (3 by default)")
     parser.add_argument("--half", choices=["design", "held-out", "both"], default="both")
     parser.add_argument("--max-rows", type=int, default=3000)
     parser.add_argument("--csv-dir", default=None, help="also every *.csv in this folder (numeric columns)")
@@ -130,7 +130,7 @@ def report(frame: pd.DataFrame, args: argparse.Namespace) -> str:
     mean["rank"] = mean.groupby(["half", "table", "pattern"])["rmse"].rank(method="average")
     methods = list(dict.fromkeys(mean["method"]))
     lines = [
-        *section_header("Missing-value imputation (issue 10)"),
+        *section_header("Missing-value imputation"),
         (f"{args.seeds} seed(s); at most {args.max_rows} rows per table (seeded subsample). RMSE on the removed "
          "entries in units of each column's standard deviation (lower is better); rank 1 = best on a table and "
          "pattern; seconds = fit+fill summed over tables and patterns. MissForest here: IterativeImputer with "

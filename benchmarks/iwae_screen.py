@@ -1,4 +1,4 @@
-"""Design screen for issue 11: VAE (ELBO, k=1) vs IWAE (k codes per row) at equal wall time, dynamic
+"""Design screen for the VAE's training bound: VAE (ELBO, k=1) vs IWAE (k codes per row) at equal wall time, dynamic
 binarisation, scored on 5,000 images held out of MNIST's *training* set (binarised once, seed 0) with k=1000
 importance samples. The test set is left to ``vae_likelihood.py``. The loss is written out here (it chose how
 many samples ``AutoEncoder(importance_samples=...)`` is benchmarked with; ``test_generation.py`` checks that the

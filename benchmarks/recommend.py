@@ -8,7 +8,7 @@ NDCG@100, Recall@20 and Recall@50 (normalised recall). Every method's few settin
 users only (item-kNN's k, EASE's lambda, the autoencoders' KL weight / weight decay, and their best epoch); the
 test users are scored once per method and split. Same run, same splits for all.
 
-    python benchmarks/recommend.py                  # 5 splits; writes BENCHMARKS.md
+    python benchmarks/recommend.py                  # 5 splits; writes docs/benchmarks/results/recommend.md
     python benchmarks/recommend.py --seeds 1 --no-write
 """
 

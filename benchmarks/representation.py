@@ -14,7 +14,7 @@ labels; every figure is measured on the 10k test images. digits: a stratified 70
   k-means on pixels, on PCA-32 and on the plain autoencoder's codes (each fitted on the training images), and
   ``aekit.Clusterer(10)`` (fitted on the training images; test rows assigned with ``predict``).
 
-    python benchmarks/representation.py              # full run (~30 min on 2 cores), writes BENCHMARKS.md
+    python benchmarks/representation.py              # full run (~30 min on 2 cores), writes docs/benchmarks/results/representation.md
     python benchmarks/representation.py --only digits --no-write   # quick run
 """
 
@@ -127,10 +127,10 @@ def load(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("mnist", "digits"), default=None, help="run one dataset")
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
     parts = [
-        *section_header("Representation: linear probe, 2-D maps, clustering (issue 4)"),
+        *section_header("Representation: linear probe, 2-D maps, clustering"),
         "Protocol: see the docstring of `benchmarks/representation.py`. Everything without labels except the "
         "probe's logistic regression and the k-NN accuracy; every figure on held-out test images. Seconds: fitting "
         "the representation on the training images (the Clusterer's includes its autoencoder).",

@@ -11,7 +11,7 @@ Part 2 trains the same ``deep`` autoencoder on MNIST for the same number of epoc
 ``torchrun --nproc-per-node 2`` (gloo, one thread per process) and in one process with two threads, and compares
 test reconstruction MSE and rows/s.
 
-    python benchmarks/scale.py                      # both parts; writes BENCHMARKS.md
+    python benchmarks/scale.py                      # both parts; writes docs/benchmarks/results/scale.md
     python benchmarks/scale.py --part 1 --no-write
 """
 

@@ -1,4 +1,4 @@
-"""Autoencoders at their defaults on small image sets (issue 17): does the conv schedule planned in a fixed
+"""Autoencoders at their defaults on small image sets: does the conv schedule planned in a fixed
 number of epochs (40 at a learning rate of 1e-2) underfit when an epoch is only a few steps, and how do dense
 autoencoders compare with PCA when there are only a few hundred rows?
 
@@ -8,7 +8,7 @@ per pixel on [0, 1] pixels). PCA with the same code size, fitted on the same ima
 ``--baseline``, the same runs at another checkout's defaults; with ``--without-linear-path``, this checkout with
 ``linear_path=False`` too. One thread, as the defaults use for models this small.
 
-    python benchmarks/small_image_sets.py                              # conv; writes BENCHMARKS.md
+    python benchmarks/small_image_sets.py                              # conv; writes docs/benchmarks/results/small-image-sets.md
     python benchmarks/small_image_sets.py --baseline /tmp/before       # also another checkout's defaults
     python benchmarks/small_image_sets.py --kind deep --without-linear-path --sets "mnist:300,1000"
 """
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--sets", default="digits:100,300;mnist:100,1000",
                         help="datasets and sizes, 'NAME:N,N;NAME:N' (default: %(default)s)")
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
 
     script = Path(f"/tmp/aekit-small-image-sets-{int(time.time())}.py")
@@ -87,7 +87,7 @@ def main() -> None:
     script.unlink()
 
     body = "\n".join([
-        *section_header(f"{args.kind} autoencoder on small image sets (issue 17)"),
+        *section_header(f"{args.kind} autoencoder on small image sets"),
         f"AutoEncoder(kind={args.kind!r}) at the estimator's defaults, trained on N images and scored on "
         f"{TEST_IMAGES:,} others (mean squared error per pixel on [0, 1] pixels), beside PCA with the same code size "
         f"k fitted on the same images; one value per seed (seeds 0 to {args.seeds - 1} set the model and the drawn "

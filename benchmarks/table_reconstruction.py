@@ -1,5 +1,5 @@
 """Dense autoencoders at their defaults on tables of a few hundred to a few thousand rows, against PCA with the
-same code size (issue 17: small data must not get a model that reconstructs worse than a linear one).
+same code size (small data must not get a model that reconstructs worse than a linear one).
 
 For each table (numeric ADBench tables from ``adbench/``, labels dropped) and training size N, N rows are drawn
 (seeded), the columns standardised on them, and ``AutoEncoder(kind=...)`` at its defaults (code size included)
@@ -7,7 +7,7 @@ is fitted on them, once as it comes and once with ``linear_path=False``; PCA wit
 fitted on the same rows. Metric: mean squared reconstruction error, in units of each column's variance, on
 ``TEST_ROWS`` other rows of the table. One thread. No table here was used to choose the defaults.
 
-    python benchmarks/table_reconstruction.py                    # deep; writes BENCHMARKS.md
+    python benchmarks/table_reconstruction.py                    # deep; writes docs/benchmarks/results/table-reconstruction-deep.md
     python benchmarks/table_reconstruction.py --kind basic --sizes 300 --no-write
 """
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="300,1000,3000", help="training rows (default: %(default)s)")
     parser.add_argument("--tables", default=",".join(TABLES))
     parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--no-write", action="store_true", help="print only; write no result file")
     args = parser.parse_args()
     torch.set_num_threads(1)
 
@@ -83,7 +83,7 @@ def main() -> None:
             print(rows[-1], flush=True)
     geo = {key: float(np.exp(np.mean(np.log(v)))) for key, v in ratios.items()}
     body = "\n".join([
-        *section_header(f"Dense autoencoder ({args.kind}) on small tables, against PCA (issue 17)"),
+        *section_header(f"Dense autoencoder ({args.kind}) on small tables, against PCA"),
         f"AutoEncoder(kind={args.kind!r}) at its defaults, with and without its linear path, and PCA with the same "
         f"code size k, each fitted on N rows (columns standardised on them) and scored on {TEST_ROWS} other rows: "
         f"mean squared error in units of each column's variance, mean over {args.seeds} seeds. Ratios: to PCA. "

@@ -1,4 +1,4 @@
-"""Issue 14's design screen: one variant of the sentence autoencoder's code training, scored by 10-NN category
+"""The sentence autoencoder's design screen: one variant of the sentence autoencoder's code training, scored by 10-NN category
 accuracy on the design split of ``text.py`` (fit on 90 % of the fitted 80 %, score the other 10 %; the held-out
 20 % is never touched). Trains the model parts directly (no decoder phase: the screen is about the code), prints one
 line. Short runs on purpose; they rank variants, they are not the benchmark (that is ``text.py``).

@@ -9,7 +9,7 @@ PyOD's ``fit`` ends by scoring the training set; that scoring is timed separatel
 numbers are training only. aekit is run without a validation split (``early_stopping=False``) for the same
 reason.
 
-    python benchmarks/train_speed.py                # writes BENCHMARKS.md
+    python benchmarks/train_speed.py                # writes docs/benchmarks/results/train-speed.md
     python benchmarks/train_speed.py --epochs 1 --batch-sizes 256 --no-write
     python benchmarks/train_speed.py --compare-precision --batch-sizes 32,64,128,256   # float32 vs bfloat16 only
 """
@@ -138,7 +138,7 @@ def main() -> None:
         print(f"batch {batch}: aekit {ours:,.0f}/s, hand-written {plain:,.0f}/s, PyOD {pyod:,.0f}/s, "
               f"ratio {ours / pyod:.2f}", flush=True)
     body = "\n".join([
-        *section_header("Training speed, dense 784-256-32-256-784 on MNIST (issue 2)"),
+        *section_header("Training speed, dense 784-256-32-256-784 on MNIST"),
         f"60,000 images, {args.epochs} epochs per trainer and batch size, MSE loss, Adam, after a warm-up run of each. "
         f"Dense float32 matmul throughput measured in the same run: {peak:.1f} GFLOP/s (2048x2048 torch.mm); a "
         f"training step costs {flops / 1e6:.2f} MFLOP per sample.",

@@ -69,12 +69,19 @@ def _command_in(argv: list[str]) -> str | None:
     return word if word in COMMANDS else None
 
 
+def spelled_out(argv: list[str]) -> list[str]:
+    """``argv`` with a command's short form spelled out: ``denoise RUN_DIR ...`` and ``recommend RUN_DIR ...`` are
+    ``denoise apply RUN_DIR ...`` and ``recommend apply RUN_DIR ...``."""
+    command = _command_in(argv)
+    if command in ("denoise", "recommend"):
+        return _command_module(command).expand_shorthand(argv)
+    return argv
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = spelled_out(sys.argv[1:] if argv is None else list(argv))
     command = _command_in(argv)
-    if command in ("denoise", "recommend"):  # short forms: "denoise RUN_DIR ..." is "denoise apply RUN_DIR ..."
-        argv = _command_module(command).expand_shorthand(argv)
     try:
         args = build_parser(command).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
@@ -122,4 +129,4 @@ def main_entry() -> None:
     sys.exit(status)
 
 
-__all__ = ["build_parser", "main", "main_entry"]
+__all__ = ["build_parser", "main", "main_entry", "spelled_out"]

@@ -15,8 +15,8 @@ normalised by its median and inter-quartile range over the training rows' leave-
   among the training rows hides the next one from its nearest neighbour, not from its column's tails).
 
 Why these parts (mean AUROC / AP over the 15 design tables of ADBench, trained on half the normal rows, tested on
-the rest and every anomaly, 3 seeds; ``benchmarks/adbench.py --setting novelty`` and BENCHMARKS.md): PyOD's KNN
-(5th neighbour) 84.5 / 67.9; the mean distance to the k nearest rows 85.7, 85.6, 85.5, 85.2, 84.7 for k = 1, 2, 3,
+the rest and every anomaly, 3 seeds; ``benchmarks/adbench.py --setting novelty``): PyOD's KNN (5th neighbour) 84.5 /
+67.9; the mean distance to the k nearest rows 85.7, 85.6, 85.5, 85.2, 84.7 for k = 1, 2, 3,
 5, 10; with the tail part at a third, k = 2: 85.8 / 72.4. Autoencoders trained on the clean rows (the unsupervised
 detector's members, members trained five times longer, deep members with the linear path) scored 80.4-82.9 alone
 and 85.0-85.9 in every blend with the neighbours; neighbours in their code space 81.9, in columns weighed by their

@@ -75,7 +75,7 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         unlike every training row they are. ``False``: ``X`` may hold anomalies, found among the training rows.
     false_alarm_rate : float, default=0.01
         With ``novelty=True``: the fraction of new normal rows the threshold may flag, set from the training rows'
-        leave-one-out scores (each scored against the others, as a new row would be) by split conformal prediction.
+        leave-one-out scores (each scored against the others, as a new row would be) by a conformal quantile.
     n_estimators : int, default=3
         Ensemble members per round. On 23 ADBench sets 3 members scored as well as 4 or 8 (75.9, 75.5, 75.5
         mean AUROC) at a third of the cost of 8.

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,9 +143,10 @@ def graphs_for(estimator: Any) -> list[Graph]:
         c = int(estimator.channels_)
         # 30x30: a size that is not a multiple of 4, so the traced graph pads like the network does
         sample = lambda n, rng: rng.random((n, c, 30, 30), dtype=np.float32)  # noqa: E731
-        return [Graph("denoise", Denoise(estimator.model_, MULTIPLE), torch.from_numpy(sample(2, np.random.default_rng(0))),
-                      "x", "denoised", f"noisy images (B, {c}, H, W) in [0, 1], H and W {MIN_SIDE} to {MAX_SIDE} -> cleaned images, "
-                      "same shape",
+        meaning = (f"noisy images (B, {c}, H, W) in [0, 1], H and W from {MIN_SIDE} to {MAX_SIDE} -> cleaned "
+                   "images, same shape")
+        example = torch.from_numpy(sample(2, np.random.default_rng(0)))
+        return [Graph("denoise", Denoise(estimator.model_, MULTIPLE), example, "x", "denoised", meaning,
                       dynamic={0: "batch", 2: "height", 3: "width"}, sample=sample)]
     raise ValueError(f"a {name} cannot be exported to ONNX: only AutoEncoder, Encoder and Denoiser models are")
 
@@ -153,10 +155,19 @@ def _export_one(graph: Graph, path: Path) -> None:
     module = graph.module.eval().cpu()
     dims = {axis: torch.export.Dim(label) if axis == 0 else torch.export.Dim(label, min=MIN_SIDE, max=MAX_SIDE)
             for axis, label in graph.dynamic.items()}
-    with torch.no_grad():
-        program = torch.onnx.export(module, (graph.example,), dynamo=True, verbose=False,
-                                    dynamic_shapes={"x": dims} if graph.input_name == "x" else {"z": dims},
-                                    input_names=[graph.input_name], output_names=[graph.output_name])
+    # torch.export's deprecation notices about its internals, and the exporter's note that torchvision's operators
+    # are not registered (aekit uses none), say nothing to the user of the graph
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            program = torch.onnx.export(module, (graph.example,), dynamo=True, verbose=False,
+                                        dynamic_shapes={"x" if graph.input_name == "x" else "z": dims},
+                                        input_names=[graph.input_name], output_names=[graph.output_name])
+    finally:
+        registration.setLevel(level)
     program.save(str(path))
 
 

@@ -34,11 +34,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="most rows that concurrent requests share in one model call (default 256)")
     p.add_argument("--batch-wait-ms", type=float, default=2.0,
                    help="most milliseconds a request waits for others to share its call (default 2; 0: no batching)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads of each model call (default: the cores less one, which is left to reading and "
+                   "answering requests; at least 1)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(run=run)
 
 
 def _check(args: argparse.Namespace) -> None:
+    if args.threads is not None and args.threads < 1:
+        raise ValueError(f"--threads must be a positive whole number, got {args.threads}")
     for name in ("port", "max_rows", "max_body_bytes", "batch_rows"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be a positive whole number, got {getattr(args, name)}")
@@ -66,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
     if not key and not _is_loopback(args.host):
         print(f"aekit: warning: serving on {args.host} without an API key: anyone who can reach this address can "
               f"use the models; set {API_KEY_VARIABLE}", file=sys.stderr)
+    import torch
+
+    torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 2) - 1))
     models = load_models(args.models, device=args.device)
     settings = ServeSettings(api_key=key, max_body_bytes=args.max_body_bytes, max_rows=args.max_rows,
                              batch_rows=args.batch_rows, batch_wait_ms=args.batch_wait_ms)

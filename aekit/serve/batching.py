@@ -58,7 +58,7 @@ def split(result: Any, counts: list[int]) -> list[Any]:
     """A stacked call's result cut back into each request's rows."""
     bounds = np.cumsum([0, *counts])
     if isinstance(result, pd.DataFrame):
-        return [result.iloc[a:b].reset_index(drop=True) for a, b in zip(bounds[:-1], bounds[1:])]
+        return [result.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     return [result[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 

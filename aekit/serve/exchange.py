@@ -6,7 +6,6 @@ goes back in the form it came: a PNG for a PNG, a tensor for a tensor, records f
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,7 @@ from starlette.responses import Response
 
 from .errors import RequestError
 from .operations import Operation
-from .payloads import (BYTES, JSON, PNG, as_model_images, check_rows, json_object, png_input, png_output,
+from .payloads import (BYTES, JSON, PNG, as_model_images, check_rows, dump_json, json_object, png_input, png_output,
                        records_input, records_output, tensor_input, tensor_output)
 
 
@@ -115,7 +114,7 @@ def _users(obj: dict, max_rows: int) -> tuple[Any, int, str]:
 def _json(payload: dict, warnings: list[str]) -> Response:
     if warnings:
         payload["warnings"] = warnings
-    return Response(json.dumps(payload, separators=(",", ":"), allow_nan=False), media_type=JSON)
+    return Response(dump_json(payload), media_type=JSON)
 
 
 def answer(model: str, op: Operation, result: Any, warnings: list[str], form: str) -> Response:

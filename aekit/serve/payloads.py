@@ -15,11 +15,11 @@ what the estimator refuses is left to the estimator, so its own message reaches 
 from __future__ import annotations
 
 import io
-import json
 import math
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 from .errors import RequestError
@@ -37,22 +37,19 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 JSON, PNG, BYTES = "application/json", "image/png", "application/octet-stream"
 
 
-def _integer(text: str) -> int | float:
-    """A JSON integer; one of more than 18 digits becomes a float (inf if beyond float range) so that converting
-    it later cannot overflow."""
-    return int(text) if len(text.lstrip("-")) <= 18 else float(text)
-
-
 def read_json(body: bytes) -> Any:
-    """The parsed JSON body; ``NaN`` and ``Infinity`` are read as floats (the estimator decides whether it takes
-    them)."""
+    """The parsed JSON body (strict JSON: ``NaN`` is not a number there; send ``null`` for a missing value)."""
     if not body:
         raise RequestError(400, "the request has no body; send JSON (Content-Type: application/json)")
     try:
-        return json.loads(body, parse_int=_integer)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise RequestError(400, f"the body is not valid JSON ({message})") from None
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"the body is not valid JSON ({exc})") from None
+
+
+def dump_json(payload: Any) -> bytes:
+    """``payload`` as JSON; NumPy arrays and scalars are written as numbers, NaN and infinities as ``null``."""
+    return orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def json_object(body: bytes, keys: tuple[str, ...]) -> dict:
@@ -87,20 +84,23 @@ def column_names(spec: dict) -> list[str]:
     return [f"x{i}" for i in range(int(np.prod(spec["shape"])))]
 
 
+_CELL_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def records_input(records: Any, spec: dict, max_rows: int) -> pd.DataFrame | np.ndarray:
     """JSON records as the model's input: a DataFrame for a model fitted on one (missing keys and ``null`` are
-    missing cells; the estimator checks the columns), a float array in column order for a model fitted on an
-    array (``null`` is NaN, which the estimator may refuse)."""
+    missing cells; the estimator checks the columns), an array in column order for a model fitted on an array
+    (``null`` is NaN, which the estimator may refuse)."""
     if not isinstance(records, list):
         raise RequestError(400, f"'records' must be a list of objects (one per row); got {_kind(records)}")
     check_rows(len(records), max_rows)
     for i, record in enumerate(records):
         if not isinstance(record, dict):
             raise RequestError(400, f"records[{i}] must be an object of column: value; got {_kind(record)}")
-        for key, value in record.items():
-            if not (value is None or isinstance(value, (str, int, float, bool))):
-                raise RequestError(400, f"records[{i}][{key!r}] is {_kind(value)}; a cell holds a number, a string, "
-                                   "true/false or null")
+        if not all(type(v) in _CELL_TYPES for v in record.values()):
+            key, value = next((k, v) for k, v in record.items() if type(v) not in _CELL_TYPES)
+            raise RequestError(400, f"records[{i}][{key!r}] is {_kind(value)}; a cell holds a number, a string, "
+                               "true/false or null")
     if spec["kind"] == "table":
         return pd.DataFrame.from_records(records)
     names = column_names(spec)
@@ -112,22 +112,26 @@ def records_input(records: Any, spec: dict, max_rows: int) -> pd.DataFrame | np.
             raise RequestError(400, f"records[{i}] has columns {sorted(record)[:8]}; this model takes {len(names)} "
                                f"columns {names[:3] + ['...'] * (len(names) > 3)} (missing: {lacking[:5]}, "
                                f"unknown: {extra[:5]})")
-    rows = [[np.nan if r[n] is None else r[n] for n in names] for r in records]
-    return np.array(rows, dtype=object)
+    rows = [[r[n] for n in names] for r in records]
+    try:  # numbers and nulls (NaN) straight to float32; one too large for it becomes inf, which the estimator refuses
+        with np.errstate(over="ignore"):
+            return np.array(rows, dtype=np.float32)
+    except (ValueError, TypeError, OverflowError):  # text among them: the estimator says what it takes
+        return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=object)
 
 
 def records_output(frame: pd.DataFrame) -> list[dict]:
-    """A result table as JSON records; NaN becomes ``null``, NumPy scalars plain numbers."""
-    frame = frame.astype(object).where(frame.notna(), None)
-    return [{str(k): _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    """A result table as JSON records; missing values become ``null``, NumPy scalars plain numbers."""
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row)) for row in zip(*(_cells(frame[c]) for c in frame.columns))]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _cells(series: pd.Series) -> list:
+    values = series.to_numpy()
+    if values.dtype.kind in "biuf":
+        return values.tolist()  # NaN stays a float, which dump_json writes as null
+    return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else
+            v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
 
 
 # ------------------------------------------------------------------------------------------------ tensors
@@ -160,16 +164,13 @@ def tensor_input(obj: dict, max_rows: int) -> np.ndarray:
 
 
 def tensor_output(model: str, name: str, values: np.ndarray) -> dict:
-    """A result array as an Open Inference Protocol response; non-finite values become ``null``."""
+    """A result array as an Open Inference Protocol response (written by :func:`dump_json`: NaN as ``null``)."""
     arr = np.asarray(values)
     if arr.dtype not in _DATATYPE_OF:
         arr = arr.astype(np.float64)
-    flat = arr.reshape(-1)
-    data = flat.tolist()
-    if arr.dtype.kind == "f" and not np.isfinite(flat).all():
-        data = [v if math.isfinite(v) else None for v in data]
-    return {"model_name": model,
-            "outputs": [{"name": name, "shape": list(arr.shape), "datatype": _DATATYPE_OF[arr.dtype], "data": data}]}
+    return {"model_name": model, "outputs": [{"name": name, "shape": list(arr.shape),
+                                              "datatype": _DATATYPE_OF[arr.dtype],
+                                              "data": np.ascontiguousarray(arr).reshape(-1)}]}
 
 
 # ------------------------------------------------------------------------------------------------- images
@@ -218,5 +219,5 @@ def as_model_images(pixels: np.ndarray, shape: list[int] | None) -> np.ndarray:
 
 
 __all__ = ["BYTES", "DATATYPES", "JSON", "MAX_IMAGE_PIXELS", "PNG", "as_model_images", "check_rows", "column_names",
-           "json_object", "png_input", "png_output", "read_json", "records_input", "records_output",
+           "dump_json", "json_object", "png_input", "png_output", "read_json", "records_input", "records_output",
            "tensor_input", "tensor_output"]

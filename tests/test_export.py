@@ -10,14 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 from aekit import (AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Imputer, Recommender,  # noqa: E402
                    TextAutoEncoder)
 from aekit.cli import main  # noqa: E402
 from aekit.export import check_onnx, export_onnx, graphs_for  # noqa: E402
-from aekit.export.onnx import TOLERANCE  # noqa: E402
+from aekit.export.onnx import TOLERANCE, onnx_runner  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +39,6 @@ def exported(tmp_path_factory, table, digits):
     return root, out
 
 
-def _session(path):
-    return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-
-
 def test_every_graph_matches_pytorch_at_batch_1_7_and_256(exported):
     root, out = exported
     assert [p.name for p in out["table"][1]] == ["encode.onnx", "decode.onnx", "reconstruction_error.onnx"]
@@ -56,7 +52,7 @@ def test_graphs_take_raw_features_and_compute_the_public_methods(exported, table
     root, out = exported
     ae = out["table"][0]
     raw = table.to_numpy(np.float32)[:40]  # unscaled, with NaN holes
-    encode, decode, error = (_session(root / "table" / f"{n}.onnx")
+    encode, decode, error = (onnx_runner(root / "table" / f"{n}.onnx")
                              for n in ("encode", "decode", "reconstruction_error"))
     np.testing.assert_allclose(encode.run(None, {"x": raw})[0], ae.transform(table[:40]), atol=1e-5)
     np.testing.assert_allclose(error.run(None, {"x": raw})[0], ae.reconstruction_error(table[:40]), rtol=1e-4,
@@ -64,7 +60,7 @@ def test_graphs_take_raw_features_and_compute_the_public_methods(exported, table
     codes = ae.transform(table[:40])
     np.testing.assert_allclose(decode.run(None, {"codes": codes})[0], ae.inverse_transform(codes).to_numpy(),
                                rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(_session(root / "encoder" / "encode.onnx").run(None, {"x": raw})[0],
+    np.testing.assert_allclose(onnx_runner(root / "encoder" / "encode.onnx").run(None, {"x": raw})[0],
                                out["encoder"][0].transform(table[:40]), atol=1e-5)
     facts = json.loads((root / "table" / "export.json").read_text())
     assert [g["file"] for g in facts["graphs"]] == ["encode.onnx", "decode.onnx", "reconstruction_error.onnx"]
@@ -73,11 +69,11 @@ def test_graphs_take_raw_features_and_compute_the_public_methods(exported, table
 
 def test_the_denoising_graph_takes_any_image_size(exported):
     root, out = exported
-    den, session = out["denoiser"][0], _session(root / "denoiser" / "denoise.onnx")
+    den, runner = out["denoiser"][0], onnx_runner(root / "denoiser" / "denoise.onnx")
     rng = np.random.default_rng(0)
     for h, w in ((8, 8), (13, 21), (40, 9)):
         noisy = rng.random((2, 1, h, w), dtype=np.float32)
-        np.testing.assert_allclose(session.run(None, {"x": noisy})[0][:, 0], den.transform(noisy[:, 0]), atol=1e-5)
+        np.testing.assert_allclose(runner.run(None, {"x": noisy})[0][:, 0], den.transform(noisy[:, 0]), atol=1e-5)
 
 
 def test_the_cli_exports_an_image_autoencoder_and_prints_the_check(tmp_path, digits, capsys):
@@ -87,7 +83,7 @@ def test_the_cli_exports_an_image_autoencoder_and_prints_the_check(tmp_path, dig
                  "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert len(printed["check"]) == 9 and max(r["max_abs_diff"] for r in printed["check"]) <= TOLERANCE
-    decode = _session(tmp_path / "graphs" / "decode.onnx")
+    decode = onnx_runner(tmp_path / "graphs" / "decode.onnx")
     assert decode.run(None, {"codes": np.zeros((5, 3), np.float32)})[0].shape == (5, 1, 8, 8)  # images as fitted
 
 

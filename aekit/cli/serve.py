@@ -84,11 +84,15 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(models, settings)
     # Everything loaded so far lives as long as the server: out of the cyclic collector's reach, a full collection
     # (which requests' short-lived objects set off now and then) no longer walks every object of torch, scikit-learn
-    # and the models, a pause of tens of milliseconds on a small machine.
+    # and the models, a pause of tens of milliseconds on a small machine. Undone when the server stops, so a program
+    # that calls main() keeps its collector as it was.
     gc.collect()
     gc.freeze()
     names = ", ".join(m.name for m in models)
     print(f"aekit: serving {names} on http://{args.host}:{args.port}{' (API key required)' if key else ''}",
           file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
+    finally:
+        gc.unfreeze()
     return 0

@@ -207,24 +207,32 @@ def export_onnx(estimator: Any, out: str | os.PathLike) -> list[Path]:
     return paths
 
 
+def onnx_runner(path: str | os.PathLike, threads: int | None = None) -> Any:
+    """An ONNX Runtime runner of the graph at ``path`` on the CPU (``threads``: its intra- and inter-op threads)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    if threads is not None:
+        options.intra_op_num_threads = options.inter_op_num_threads = int(threads)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def check_onnx(estimator: Any, out: str | os.PathLike, batches: tuple[int, ...] = CHECK_BATCHES,
                seed: int = 0) -> list[dict[str, Any]]:
     """Run every exported graph in onnxruntime beside its PyTorch module on the same inputs.
 
     Returns one row per graph and batch size: ``{"graph", "batch", "max_abs_diff"}``.
     """
-    import onnxruntime as ort
-
     rng = np.random.default_rng(seed)
     rows = []
     for graph in graphs_for(estimator):
-        session = ort.InferenceSession(str(Path(out) / f"{graph.name}.onnx"), providers=["CPUExecutionProvider"])
+        runner = onnx_runner(Path(out) / f"{graph.name}.onnx")
         module = graph.module.eval().cpu()
         for n in batches:
             x = graph.sample(n, rng)
             with torch.no_grad():
                 expected = module(torch.from_numpy(x)).numpy()
-            got = session.run(None, {graph.input_name: x})[0]
+            got = runner.run(None, {graph.input_name: x})[0]
             if got.shape != expected.shape:
                 raise ValueError(f"{graph.name}.onnx gave shape {got.shape} at batch {n}; PyTorch gives "
                                  f"{expected.shape}")
@@ -236,25 +244,20 @@ def speed_onnx(estimator: Any, out: str | os.PathLike, batches: tuple[int, ...] 
                seed: int = 0) -> list[dict[str, Any]]:
     """Rows per second of each graph in onnxruntime and in PyTorch eager (one thread each), at each batch size,
     each timed for about ``seconds``."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = options.inter_op_num_threads = 1
     rng = np.random.default_rng(seed)
     rows = []
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         for graph in graphs_for(estimator):
-            session = ort.InferenceSession(str(Path(out) / f"{graph.name}.onnx"), options,
-                                           providers=["CPUExecutionProvider"])
+            runner = onnx_runner(Path(out) / f"{graph.name}.onnx", threads=1)
             module = graph.module.eval().cpu()
             for n in batches:
                 x = graph.sample(n, rng)
                 tx = torch.from_numpy(x)
                 with torch.no_grad():
                     eager = _rate(lambda: module(tx), n, seconds)
-                onnx_rate = _rate(lambda: session.run(None, {graph.input_name: x}), n, seconds)
+                onnx_rate = _rate(lambda: runner.run(None, {graph.input_name: x}), n, seconds)
                 rows.append({"graph": graph.name, "batch": n, "torch_rows_per_s": eager,
                              "onnxruntime_rows_per_s": onnx_rate})
     finally:
@@ -271,4 +274,5 @@ def _rate(fn: Any, rows: int, seconds: float) -> float:
     return calls * rows / (time.perf_counter() - started)
 
 
-__all__ = ["CHECK_BATCHES", "REFUSALS", "TOLERANCE", "Graph", "check_onnx", "export_onnx", "graphs_for", "speed_onnx"]
+__all__ = ["CHECK_BATCHES", "REFUSALS", "TOLERANCE", "Graph", "check_onnx", "export_onnx", "graphs_for", "onnx_runner",
+           "speed_onnx"]

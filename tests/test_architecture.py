@@ -22,7 +22,8 @@ from aekit.training import LinearRamp, Trainer, TrainConfig
 
 PACKAGE = Path(aekit.__file__).parent
 # Lowest first. A module may import its own layer or any layer listed before it.
-LAYERS = ["_utils", "registry", "metrics", "report", "io", "data", "models", "training", "estimators", "runs", "cli"]
+LAYERS = ["_utils", "registry", "metrics", "report", "io", "data", "models", "training", "estimators", "runs", "export", "serve",
+          "cli"]
 
 
 def _layer(module: str) -> str:

@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "denoise": ("denoise", "train a denoiser on clean images; clean noisy images"),
     "text": ("text", "embed, search and generate texts with a sentence autoencoder"),
     "sample": ("sample", "draw new samples from a trained VAE"),
+    "serve": ("serve", "answer requests for saved models over HTTP"),
+    "export": ("export", "write a saved model's networks as ONNX graphs"),
     "info": ("info", "describe a saved model or run directory"),
 }
 #: other names of a command

@@ -59,6 +59,17 @@ class InputAdapter:
     def feature_names(self) -> list[str] | None:
         return self.preprocessor.feature_names_out if self.preprocessor is not None else None
 
+    def spec(self) -> dict:
+        """What this mapping takes, as plain data: ``{"kind": "table", "columns": [...]}`` for DataFrames (each
+        column's ``name``, ``type`` numeric/categorical, ``dtype`` and, for categorical ones, ``categories``),
+        ``{"kind": "array", "shape": [d]}`` for numeric arrays, ``{"kind": "images", "shape": [...]}`` for images
+        (the shape of one image as fitted)."""
+        if self.preprocessor is not None:
+            keys = ("name", "type", "dtype", "categories")
+            return {"kind": "table", "columns": [{k: c[k] for k in keys if k in c}
+                                                 for c in self.preprocessor.to_dict()["columns"]]}
+        return {"kind": "images" if self.is_image else "array", "shape": list(self.sample_shape)}
+
     # -- conversion -------------------------------------------------------------------------------------
     def transform(self, X: object, what: str = "X") -> tuple[np.ndarray, np.ndarray | None]:
         """``(x, observed)``: float32 model input and, for tables with missing values, the observed mask."""

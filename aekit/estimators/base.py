@@ -80,6 +80,19 @@ class ModelEstimator(BaseEstimator):
         _check_feature_names(self, X, reset=False)
         return self.input_.transform(X)
 
+    def input_spec(self) -> dict[str, Any]:
+        """What the fitted estimator's methods take, as plain data (for a server's request schema or a form).
+
+        Returns
+        -------
+        dict
+            ``{"kind": "table", "columns": [{"name", "type", "dtype", "categories"?}, ...]}`` when fitted on a
+            DataFrame, ``{"kind": "array", "shape": [n_features]}`` for a numeric array, ``{"kind": "images",
+            "shape": [...]}`` for images (one image's shape as fitted).
+        """
+        check_is_fitted(self)
+        return self.input_.spec()
+
     def _copy_input_facts(self, other: ModelEstimator) -> None:
         """Take ``n_features_in_`` / ``feature_names_in_`` from a fitted estimator this one is built on."""
         self.n_features_in_ = other.n_features_in_

@@ -279,6 +279,11 @@ class Clusterer(ClusterMixin, ModelEstimator):
         clusters[seen] = neighbour_labels[seen, 0]
         return clusters, proba
 
+    def input_spec(self) -> dict[str, Any]:
+        """What ``predict`` takes: the input of the autoencoder the clusters were found with."""
+        check_is_fitted(self)
+        return self.autoencoder_.input_spec()
+
     def _children(self) -> dict[str, ModelEstimator]:
         return {"autoencoder": self.autoencoder_}
 

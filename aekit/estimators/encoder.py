@@ -44,6 +44,10 @@ class Encoder:
         x = blank_missing(*self.adapter.transform(X), self.model.config.missing_indicator)
         return predict_batches(self.model.encode, x, self.device)
 
+    def input_spec(self) -> dict[str, Any]:
+        """What :meth:`transform` takes, as plain data (see ``ModelEstimator.input_spec``)."""
+        return self.adapter.spec()
+
     def save(self, path: str | os.PathLike) -> Path:
         config = {"format": FORMAT, "fitted": {"model": self.model.config.to_dict()}}
         return write_model_dir(path, config=config, state_dict=self.model.state_dict(),

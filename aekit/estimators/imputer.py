@@ -257,6 +257,14 @@ class Imputer(TransformerMixin, ModelEstimator):
             return out
         return out.to_numpy(dtype=np.float64)
 
+    def input_spec(self) -> dict[str, Any]:
+        """What ``transform`` takes: the fitted table's columns (``{"kind": "table", ...}``) when fitted on a
+        DataFrame, else ``{"kind": "array", "shape": [n_columns]}``; NaN marks the cells to fill either way."""
+        check_is_fitted(self)
+        if getattr(self, "feature_names_in_", None) is None:
+            return {"kind": "array", "shape": [int(self.n_features_in_)]}
+        return self.autoencoder_.input_spec()
+
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray(self.columns_, dtype=object)

@@ -14,17 +14,13 @@ normalised by its median and inter-quartile range over the training rows' leave-
   columns blurs, and it keeps working when a few anomalies slipped into the "clean" rows (a copy of an anomaly
   among the training rows hides the next one from its nearest neighbour, not from its column's tails).
 
-Why these parts (mean AUROC / AP over the 15 design tables of ADBench, trained on half the normal rows, tested on
-the rest and every anomaly, 3 seeds; ``benchmarks/adbench.py --setting novelty``): PyOD's KNN (5th neighbour) 84.5 /
-67.9; the mean distance to the k nearest rows 85.7, 85.6, 85.5, 85.2, 84.7 for k = 1, 2, 3,
-5, 10; with the tail part at a third, k = 2: 85.8 / 72.4. Autoencoders trained on the clean rows (the unsupervised
-detector's members, members trained five times longer, deep members with the linear path) scored 80.4-82.9 alone
-and 85.0-85.9 in every blend with the neighbours; neighbours in their code space 81.9, in columns weighed by their
-per-feature errors 85.7, beside their residuals 85.8 (k = 1): nothing a learned metric added beat the plain
-distance. Whitened columns (84.2), rank-gauss columns (83.6), LOF (82.0) and a global Mahalanobis part (82.3 alone,
-lower in blends) did not either. With 1% anomalies among the training rows, k = 2 and the tail part at a third keep
-80.7 / 57.8 against 75.2 / 52.6 for k = 1 alone and 77.5 / 56.2 for PyOD's KNN; k = 1 with the tail part at a
-quarter (86.1 / 73.1 on clean rows) keeps 78.9 / 54.9.
+Why these parts and weights (mean AUROC / AP over the 15 design tables of ADBench, trained on half the normal
+rows, tested on the rest and every anomaly, 3 seeds; ``benchmarks/adbench.py --setting novelty``): PyOD's KNN
+(5th neighbour) 84.5 / 67.9; the mean distance to the 2 nearest rows with the tail part at a third, 85.8 / 72.4.
+Fewer neighbours are sharper on clean rows, but with 1% anomalies among the training rows, 2 neighbours with the
+tail part keep 80.7 / 57.8 where 1 neighbour alone keeps 75.2 / 52.6 (KNN: 77.5 / 56.2). Scores built on
+autoencoders trained on the clean rows (their errors, their code space, columns weighed by their errors) did not
+beat the plain distance there; the anomaly-detection design notes list them.
 
 The final score is ``(1 - tail_weight) * neighbours + tail_weight * tails``. A training row's own score leaves it
 out (its nearest row is another row; its column counts drop it), so each training row is scored exactly as a new

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from torch import nn
 
 import aekit
-from aekit import AnomalyDetector, AutoEncoder, Clusterer
+from aekit import (AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Encoder, Imputer, Recommender,
+                   TextAutoEncoder)
+from aekit.estimators import FORMATS
 from aekit.cli import main
 from aekit.data.batches import TensorBatches
 from aekit.models import BOTTLENECKS, AutoEncoderModel, Code, ModelConfig, Term
@@ -157,27 +160,46 @@ def test_kl_annealing_ramps_the_bottleneck_weight():
 # ------------------------------------------------------------------------------- saved directories and info
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory, digits):
+    """One small fitted directory of every saved format."""
     X, _ = digits
     flat = X.reshape(len(X), -1)[:150]
     root = tmp_path_factory.mktemp("saved")
-    AutoEncoder(latent_dim=3, hidden_dims=(16,), max_iter=2, random_state=0).fit(flat).save(root / "ae")
+    ae = AutoEncoder(latent_dim=3, hidden_dims=(16,), max_iter=2, random_state=0).fit(flat)
+    ae.save(root / "ae")
+    ae.encoder_.save(root / "enc")
     det = AnomalyDetector(n_estimators=2, hidden_dims=(8,), max_iter=2, random_state=0).fit(flat)
     det.save(root / "det")
     np.save(root / "det_scores.npy", det.decision_function(flat[:20]))
     Clusterer(3, manifold=None, max_iter=2, refine_epochs=1, random_state=0).fit(flat).save(root / "cl")
+    holed = pd.DataFrame(flat[:, :6], columns=[f"c{i}" for i in range(6)]).mask(np.eye(150, 6, dtype=bool))
+    Imputer(max_iter=1, random_state=0).fit(holed).save(root / "imp")
+    Denoiser(widths=(4, 4, 4), max_iter=1, random_state=0).fit(X[:60]).save(root / "den")
+    Codec(latent_dim=4, spatial_channels=2, channels=4, max_iter=1, random_state=0).fit(X[:60]).save(root / "codec")
+    pairs = pd.DataFrame([(u, (u * 7 + j) % 12) for u in range(30) for j in range(4)], columns=["user", "item"])
+    Recommender(hidden_dim=8, latent_dim=4, n_members=1, max_iter=2, random_state=0).fit(pairs).save(root / "rec")
+    words = np.random.default_rng(0).choice(["red", "cat", "runs", "near", "the", "river", "dog", "sleeps"], (120, 5))
+    TextAutoEncoder(latent_dim=4, width=8, vocab_size=100, max_iter=1, random_state=0).fit(
+        [" ".join(w) for w in words]).save(root / "text")
     return root, flat
 
 
 @pytest.mark.parametrize("name, estimator, facts", [
-    ("ae", "AutoEncoder", {"latent dim": 3, "encoder": "mlp", "epochs run": 2}),
-    ("det", "AnomalyDetector", {"members": 2, "contamination": 0.1}),
-    ("cl", "Clusterer", {"clusters": 3, "kind": "deep"}),
+    ("ae", "AutoEncoder", {"latent dim": 3, "encoder": "mlp", "epochs run": 2, "features in": 64}),
+    ("enc", "Encoder", {"latent dim": 3, "encoder": "mlp"}),
+    ("det", "AnomalyDetector", {"members": 2, "contamination": 0.1, "features in": 64}),
+    ("cl", "Clusterer", {"clusters": 3, "kind": "deep", "features in": 64}),
+    ("imp", "Imputer", {"features in": 6}),
+    ("den", "Denoiser", {"channels": 1}),
+    ("codec", "Codec", {"image shape": [1, 8, 8], "features in": 64}),
+    ("rec", "Recommender", {"items": 12, "members": 1}),
+    ("text", "TextAutoEncoder", {"embedding size": 4, "kind": "denoising"}),
 ])
 def test_info_describes_every_saved_estimator(saved, name, estimator, facts, capsys):
     root, _ = saved
     assert main(["info", str(root / name), "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["estimator"] == estimator and printed["features in"] == 64
+    assert printed["estimator"] == estimator
+    assert printed["format"] == json.loads((root / name / "config.json").read_text())["format"]
     assert {k: printed[k] for k in facts} == facts
     assert "model.safetensors" in printed["files"]
 
@@ -194,9 +216,17 @@ def test_info_rejects_a_truncated_weights_file(saved, tmp_path, capsys):
     assert "damaged" in capsys.readouterr().err
 
 
+def test_every_registered_format_is_among_the_saved_directories(saved):
+    root, _ = saved
+    written = {json.loads((d / "config.json").read_text())["format"] for d in root.iterdir() if d.is_dir()}
+    assert written == set(FORMATS.names())
+
+
 def test_aekit_load_dispatches_on_format(saved):
     root, flat = saved
-    for name, cls in (("ae", AutoEncoder), ("det", AnomalyDetector), ("cl", Clusterer)):
+    for name, cls in (("ae", AutoEncoder), ("enc", Encoder), ("det", AnomalyDetector), ("cl", Clusterer),
+                      ("imp", Imputer), ("den", Denoiser), ("codec", Codec), ("rec", Recommender),
+                      ("text", TextAutoEncoder)):
         assert type(aekit.load(root / name)) is cls
     assert aekit.load(root / "ae").budget_["max_epochs"] == 2  # what the run was allowed survives saving
     det = AnomalyDetector.load(root / "det")

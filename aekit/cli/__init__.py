@@ -69,12 +69,16 @@ def _command_in(argv: list[str]) -> str | None:
     return word if word in COMMANDS else None
 
 
+#: Commands whose ``COMMAND RUN_DIR ...`` is short for ``COMMAND apply RUN_DIR ...`` (their sub-commands are
+#: ``fit`` and ``apply``).
+SHORT_FORMS = ("denoise", "recommend")
+
+
 def spelled_out(argv: list[str]) -> list[str]:
     """``argv`` with a command's short form spelled out: ``denoise RUN_DIR ...`` and ``recommend RUN_DIR ...`` are
     ``denoise apply RUN_DIR ...`` and ``recommend apply RUN_DIR ...``."""
-    command = _command_in(argv)
-    if command in ("denoise", "recommend"):
-        return _command_module(command).expand_shorthand(argv)
+    if len(argv) >= 2 and argv[0] in SHORT_FORMS and argv[1] not in ("fit", "apply") and not argv[1].startswith("-"):
+        return [argv[0], "apply", *argv[1:]]
     return argv
 
 

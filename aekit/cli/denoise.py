@@ -78,13 +78,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     app.set_defaults(run=run_apply)
 
 
-def expand_shorthand(argv: list[str]) -> list[str]:
-    """``denoise RUN_DIR ...`` means ``denoise apply RUN_DIR ...``."""
-    if len(argv) >= 2 and argv[0] == "denoise" and argv[1] not in ("fit", APPLY) and not argv[1].startswith("-"):
-        return [argv[0], APPLY, *argv[1:]]
-    return argv
-
-
 def _clean_images(spec: str) -> tuple[list[np.ndarray] | np.ndarray, str]:
     """Training images: each file of a folder at its own size (grey when every file is), or an array source."""
     path = Path(spec)

@@ -62,13 +62,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     app.set_defaults(run=run_apply)
 
 
-def expand_shorthand(argv: list[str]) -> list[str]:
-    """``recommend RUN_DIR ...`` means ``recommend apply RUN_DIR ...``."""
-    if len(argv) >= 2 and argv[0] == "recommend" and argv[1] not in ("fit", APPLY) and not argv[1].startswith("-"):
-        return [argv[0], APPLY, *argv[1:]]
-    return argv
-
-
 def run_fit(opts: argparse.Namespace) -> int:
     rec = Recommender(kind=opts.kind, user_col=opts.user_col, item_col=opts.item_col, rating_col=opts.rating_col,
                       min_rating=opts.min_rating, max_iter=opts.epochs, random_state=opts.seed,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import math
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -127,12 +128,12 @@ def records_input(records: Any, spec: dict, max_rows: int) -> pd.DataFrame | np.
 def _numeric_records(records: list, names: list[str]) -> np.ndarray | None:
     """Records of exactly ``names`` holding numbers and nulls, as float32 ``(n, len(names))`` with NaN for null;
     ``None`` for anything else, which the checks of :func:`records_input` then name. (The common case, read
-    without checking every cell twice: a 256-row request of 21 columns in about a third of the time.)"""
+    without checking every cell twice.)"""
     width = len(names)
     try:
         if not all(type(r) is dict and len(r) == width for r in records):
             return None
-        rows = [[r[n] for n in names] for r in records]
+        rows = list(map(itemgetter(*names), records)) if width > 1 else [[r[names[0]]] for r in records]
         with np.errstate(over="ignore"):  # a number too large for float32 becomes inf, which the estimator refuses
             arr = np.array(rows, dtype=np.float32)
     except (KeyError, ValueError, TypeError, OverflowError):

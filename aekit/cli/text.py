@@ -40,7 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      "and interpolate) (default: denoising)")
     fit.add_argument("--latent-dim", type=int, default=64, metavar="D", help="embedding size (default: 64)")
     fit.add_argument("--epochs", type=int, default=None, metavar="N",
-                     help="epochs (default: about 13,000 steps for denoising, 5,000 for vae)")
+                     help="epochs (default: follows the corpus: at most 20 code epochs and 4 decoder epochs for "
+                     "denoising, 10 for vae, fewer for long texts)")
     fit.add_argument("--out", required=True, metavar="RUN_DIR")
     add_fit_options(fit)
     fit.set_defaults(run=run_fit)

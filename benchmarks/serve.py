@@ -171,15 +171,17 @@ async def served(port: int, requests: list[bytes], rows: int, clients: int, seco
 def start_server(model_dir: Path, port: int, extra: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("AEKIT_API_KEY", None)
-    proc = subprocess.Popen([sys.executable, "-m", "aekit", "serve", f"det={model_dir}", "--host", "127.0.0.1",
-                             "--port", str(port), "--device", "cpu", *extra], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = model_dir.with_suffix(".log")  # a file, not a pipe: a pipe nobody reads stops the server when it fills
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "aekit", "serve", f"det={model_dir}", "--host", "127.0.0.1",
+                                 "--port", str(port), "--device", "cpu", *extra], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
     import httpx
 
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the server stopped: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"the server stopped: {log.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
                 return proc

@@ -8,6 +8,9 @@ import asyncio
 import io
 import json
 import re
+import socket
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -349,6 +352,39 @@ def test_the_cli_binds_to_loopback_and_reads_the_key_from_the_environment(served
     assert c.get("/v1/models", headers={"X-API-Key": "k"}).json()["models"][0]["name"] == "ae"
     assert main(["serve", str(served["root"] / "absent")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_a_server_with_two_threads_scores_without_openblas_warnings(tmp_path):
+    """``aekit serve --threads 2``, a real server on loopback: the detector's neighbour search runs on the model's
+    worker thread, where a raised OpenBLAS thread count printed a may-hang warning on every call (and a server
+    whose stderr went to an unread pipe stopped when the pipe filled)."""
+    import httpx
+
+    X = np.random.default_rng(0).random((600, 21)).astype(np.float32)
+    AnomalyDetector(n_estimators=1, hidden_dims=(8,), max_iter=2, random_state=0).fit(X).save(tmp_path / "det")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "server.log"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "aekit", "serve", f"det={tmp_path / 'det'}",
+                                 "--port", str(port), "--threads", "2"], stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        for _ in range(3):
+            r = httpx.post(f"{url}/v1/models/det/score", json=tensor(X[:256]), timeout=30)
+            assert r.status_code == 200, r.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    assert "OpenBLAS Warning" not in log.read_text()
 
 
 # ---------------------------------------------------------------------------------------- micro-batching

@@ -52,6 +52,19 @@ def _check(args: argparse.Namespace) -> None:
         raise ValueError(f"--batch-wait-ms must be 0 or more, got {args.batch_wait_ms}")
 
 
+def limit_threads(threads: int) -> None:
+    """Give model calls ``threads`` CPU threads: torch's, and scikit-learn's OpenMP loops (the detector's neighbour
+    search). BLAS stays at one thread: that search calls BLAS inside its OpenMP loop, and an OpenBLAS whose count
+    was raised explicitly runs threaded there when called from a model's worker thread, printing on every call a
+    warning that it may hang."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads, user_api="openmp")
+    threadpool_limits(1, user_api="blas")
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -72,12 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if not key and not _is_loopback(args.host):
         print(f"aekit: warning: serving on {args.host} without an API key: anyone who can reach this address can "
               f"use the models; set {API_KEY_VARIABLE}", file=sys.stderr)
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = args.threads or max(1, (os.cpu_count() or 2) - 1)
-    torch.set_num_threads(threads)
-    threadpool_limits(threads)  # scikit-learn's OpenMP and NumPy's BLAS too (the detector's neighbour search)
+    limit_threads(args.threads or max(1, (os.cpu_count() or 2) - 1))
     models = load_models(args.models, device=args.device)
     settings = ServeSettings(api_key=key, max_body_bytes=args.max_body_bytes, max_rows=args.max_rows,
                              batch_rows=args.batch_rows, batch_wait_ms=args.batch_wait_ms)

@@ -78,6 +78,12 @@ def read_json(path: str | os.PathLike, what: str) -> Any:
         raise ValueError(f"{what} at {path} is not valid JSON ({exc}); the file is damaged or not an aekit file") from exc
 
 
+def one_line(message: object, limit: int = 2000) -> str:
+    """``message`` as one line of at most ``limit`` characters: what a user or a client reads, and a log greps."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def next_pow2(x: float) -> int:
     """Smallest power of two >= x (at least 1)."""
     return 1 << max(0, math.ceil(math.log2(max(x, 1.0))))

@@ -26,7 +26,6 @@ total fit+score seconds, for the design half, the held-out half and all sets apa
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import time
@@ -74,7 +73,7 @@ def make_detector(name: str, seed: int, setting: str = "unsupervised", n_feature
         from pyod.models.lof import LOF
 
         # PyOD's LOF defaults to novelty=True; the unsupervised setting scores its training rows (decision_scores_).
-        return LOF(novelty=setting == "novelty") if "novelty" in inspect.signature(LOF).parameters else LOF()
+        return LOF(novelty=setting == "novelty")
     if name == "OCSVM":
         from pyod.models.ocsvm import OCSVM
 

@@ -142,7 +142,7 @@ def request_bytes(path: str, X: np.ndarray, rows: int, form: str) -> list[bytes]
                             "data": part.ravel().tolist()}]}
 
     return [Connection.request(path, json.dumps(body(X[i : i + rows])).encode())
-            for i in range(0, len(X) - rows + 1, rows)][:512]
+            for i in range(0, len(X) - rows + 1, rows)[:512]]
 
 
 async def served(port: int, requests: list[bytes], rows: int, clients: int, seconds: float,

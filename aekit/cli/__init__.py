@@ -17,7 +17,7 @@ import sys
 import warnings
 
 from .. import __version__
-from .._utils import collection_paused
+from .._utils import collection_paused, one_line
 from .commands import ALIASES, COMMANDS
 
 
@@ -114,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Warnings from aekit or the libraries it uses, as one line a user reads (no source path, no code line)."""
-    text = " ".join(str(message).split())
-    print(f"aekit: warning: {text}", file=sys.stderr)
+    print(f"aekit: warning: {one_line(message)}", file=sys.stderr)
 
 
 def main_entry() -> None:

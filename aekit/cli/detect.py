@@ -59,14 +59,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.detect_command == "fit":
+        if args.anomaly_label is not None and args.label_col is None:
+            raise ValueError("--anomaly-label names a value of the label column; give that column with --label-col")
         if args.streaming:
             files = TableFiles(args.data, label_column=args.label_col)
             ids, frame, labels = files.sample(AnomalyDetector.STREAM_FIT_ROWS, seed=args.seed)
             source = Source(name=f"{files.name} (rows sampled from {files.n_rows:,})", X=frame, y=labels, ids=ids)
         else:
             source = load_source(args.data, label_column=args.label_col)
-        if args.anomaly_label is not None and args.label_col is None:
-            raise ValueError("--anomaly-label names a value of the label column; give that column with --label-col")
         det = AnomalyDetector(contamination=args.contamination, novelty=args.novelty,
                               false_alarm_rate=args.false_alarm_rate, random_state=args.seed, device=args.device,
                               verbose=0 if args.quiet else 1)

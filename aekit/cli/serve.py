@@ -9,6 +9,7 @@ import os
 import sys
 
 from .commands import command_help
+from .common import add_device_option
 
 #: The environment variable the API key is read from (never a command-line option: ``ps`` shows those to everyone).
 API_KEY_VARIABLE = "AEKIT_API_KEY"
@@ -28,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("models", nargs="+", metavar="DIR", help="a saved model directory, or NAME=DIR to name it")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--device", default="auto")
+    add_device_option(p)
     p.add_argument("--max-rows", type=int, default=10_000, help="most rows per request (default 10000)")
     p.add_argument("--max-body-bytes", type=int, default=16 * 2**20, help="largest request body (default 16 MiB)")
     p.add_argument("--batch-rows", type=int, default=256,
@@ -92,8 +93,9 @@ def run(args: argparse.Namespace) -> int:
     app = build_app(models, settings)
     # Everything loaded so far lives as long as the server: out of the cyclic collector's reach, a full collection
     # (which requests' short-lived objects set off now and then) no longer walks every object of torch, scikit-learn
-    # and the models, a pause of tens of milliseconds on a small machine. Undone when the server stops, so a program
-    # that calls main() keeps its collector as it was.
+    # and the models, a pause of tens of milliseconds on a small machine. Undone when the server stops (unless the
+    # caller had frozen objects already), so a program that calls main() keeps its collector as it was.
+    frozen_before = gc.get_freeze_count()
     gc.collect()
     gc.freeze()
     names = ", ".join(m.name for m in models)
@@ -102,5 +104,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()
     return 0

@@ -254,8 +254,6 @@ class AnomalyDetector(PyODDetectorAPI, FeatureExplanations, ModelEstimator):
         self.threshold_, self.realised_false_alarm_rate_ = false_alarm_threshold(self.decision_scores_,
                                                                                  self.false_alarm_rate)
         self.labels_ = self._labels_for(self.decision_scores_)
-        logger.info("novelty threshold %.4g flags %.2f%% of %d held-out normal rows (target %.2f%%)", self.threshold_,
-                    100 * self.realised_false_alarm_rate_, len(x), 100 * self.false_alarm_rate)
         return self
 
     def _outlier_rate(self) -> float:

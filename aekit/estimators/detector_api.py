@@ -129,7 +129,7 @@ class PyODDetectorAPI:
         gamma = self._outlier_rate()
         c_r = gamma if c_r < 0 else c_r
         n = len(self.decision_scores_)
-        k = int(n * gamma) - 1
+        k = max(int(n * gamma) - 1, 0)  # at least 0: below, the cdf is 0 everywhere and has no root
         q1, q2 = (root_scalar(lambda p, c=c: binom.cdf(k, n, p) - c, bracket=[0, 1], method="brentq").root
                   for c in (1 - np.exp(-T), np.exp(-T)))
         expected = q2 - q1

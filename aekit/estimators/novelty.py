@@ -49,8 +49,6 @@ class NoveltyScorer:
         Share of the final score that is the tail part.
     """
 
-    PARTS = ("neighbours", "tails")
-
     def __init__(self, neighbours: int, tail_weight: float) -> None:
         self.neighbours = neighbours
         self.tail_weight = tail_weight

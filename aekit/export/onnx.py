@@ -13,7 +13,7 @@ exporter PyTorch develops; :func:`check_onnx` runs every graph in onnxruntime be
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
 import os
 import time
@@ -26,7 +26,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._utils import atomic_write_json
 from ..estimators import AutoEncoder, Denoiser, Encoder
+from ..training.threads import thread_count
 from ..models.denoising_unet import MULTIPLE
 from .graphs import Decode, Denoise, Encode, ModelInput, ReconstructionError, TableScaling
 
@@ -126,6 +128,12 @@ def _network_graphs(model: nn.Module, spec: dict, columns: list[dict] | None, la
     return graphs
 
 
+def _cpu_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` on the CPU in eval mode: the graphs trace it there, and the estimator keeps its own
+    model on its device."""
+    return copy.deepcopy(model).cpu().eval()
+
+
 def graphs_for(estimator: Any) -> list[Graph]:
     """The functions of ``estimator`` that export, or a ``ValueError`` saying why it cannot be exported."""
     name = type(estimator).__name__
@@ -133,11 +141,11 @@ def graphs_for(estimator: Any) -> list[Graph]:
         raise ValueError(f"a {name} cannot be exported to ONNX: {REFUSALS[name]}")
     if isinstance(estimator, AutoEncoder):
         pre = estimator.preprocessor_
-        return _network_graphs(estimator.model_, estimator.input_spec(),
+        return _network_graphs(_cpu_copy(estimator.model_), estimator.input_spec(),
                                None if pre is None else pre.to_dict()["columns"], estimator.config_.latent_dim, True)
     if isinstance(estimator, Encoder):
         pre = estimator.adapter.preprocessor
-        return _network_graphs(estimator.model, estimator.input_spec(),
+        return _network_graphs(_cpu_copy(estimator.model), estimator.input_spec(),
                                None if pre is None else pre.to_dict()["columns"], estimator.latent_dim, False)
     if isinstance(estimator, Denoiser):
         c = int(estimator.channels_)
@@ -146,13 +154,13 @@ def graphs_for(estimator: Any) -> list[Graph]:
         meaning = (f"noisy images (B, {c}, H, W) in [0, 1], H and W from {MIN_SIDE} to {MAX_SIDE} -> cleaned "
                    "images, same shape")
         example = torch.from_numpy(sample(2, np.random.default_rng(0)))
-        return [Graph("denoise", Denoise(estimator.model_, MULTIPLE), example, "x", "denoised", meaning,
+        return [Graph("denoise", Denoise(_cpu_copy(estimator.model_), MULTIPLE), example, "x", "denoised", meaning,
                       dynamic={0: "batch", 2: "height", 3: "width"}, sample=sample)]
     raise ValueError(f"a {name} cannot be exported to ONNX: only AutoEncoder, Encoder and Denoiser models are")
 
 
 def _export_one(graph: Graph, path: Path) -> None:
-    module = graph.module.eval().cpu()
+    module = graph.module.eval()
     dims = {axis: torch.export.Dim(label) if axis == 0 else torch.export.Dim(label, min=MIN_SIDE, max=MAX_SIDE)
             for axis, label in graph.dynamic.items()}
     # torch.export's deprecation notices about its internals, and the exporter's note that torchvision's operators
@@ -203,7 +211,7 @@ def export_onnx(estimator: Any, out: str | os.PathLike) -> list[Path]:
     inputs = {"kind": "images", "channels": int(estimator.channels_)} if isinstance(estimator, Denoiser) else \
         estimator.input_spec()
     facts = {"estimator": type(estimator).__name__, "graphs": described, "inputs": inputs}
-    (out / "export.json").write_text(json.dumps(facts, indent=2))
+    atomic_write_json(out / "export.json", facts)
     return paths
 
 
@@ -227,7 +235,7 @@ def check_onnx(estimator: Any, out: str | os.PathLike, batches: tuple[int, ...] 
     rows = []
     for graph in graphs_for(estimator):
         runner = onnx_runner(Path(out) / f"{graph.name}.onnx")
-        module = graph.module.eval().cpu()
+        module = graph.module.eval()
         for n in batches:
             x = graph.sample(n, rng)
             with torch.no_grad():
@@ -246,12 +254,10 @@ def speed_onnx(estimator: Any, out: str | os.PathLike, batches: tuple[int, ...] 
     each timed for about ``seconds``."""
     rng = np.random.default_rng(seed)
     rows = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with thread_count(1):
         for graph in graphs_for(estimator):
             runner = onnx_runner(Path(out) / f"{graph.name}.onnx", threads=1)
-            module = graph.module.eval().cpu()
+            module = graph.module.eval()
             for n in batches:
                 x = graph.sample(n, rng)
                 tx = torch.from_numpy(x)
@@ -260,8 +266,6 @@ def speed_onnx(estimator: Any, out: str | os.PathLike, batches: tuple[int, ...] 
                 onnx_rate = _rate(lambda: runner.run(None, {graph.input_name: x}), n, seconds)
                 rows.append({"graph": graph.name, "batch": n, "torch_rows_per_s": eager,
                              "onnxruntime_rows_per_s": onnx_rate})
-    finally:
-        torch.set_num_threads(threads)
     return rows
 
 

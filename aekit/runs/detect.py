@@ -48,8 +48,11 @@ def label_auroc(y: np.ndarray | None, scores: np.ndarray, anomaly_label: object 
     from sklearn.metrics import roc_auc_score
 
     value, how = marked
-    return {"anomalous label": f"{value} ({how})",
-            f"AUROC against the given labels ({value} = anomaly)": float(roc_auc_score(np.asarray(y) == value, scores))}
+    facts: dict[str, object] = {"anomalous label": f"{value} ({how})"}
+    is_anomaly = np.asarray(y) == value
+    if 0 < is_anomaly.sum() < len(is_anomaly):  # an AUROC needs both kinds of rows (clean novelty data has one)
+        facts[f"AUROC against the given labels ({value} = anomaly)"] = float(roc_auc_score(is_anomaly, scores))
+    return facts
 
 
 def fit_detection_run(det: AnomalyDetector, source: Source, out: str | os.PathLike, *, overwrite: bool = False,

@@ -16,7 +16,6 @@ name never reaches the file system.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from starlette.responses import Response
 from .. import __version__
 from .batching import MicroBatcher, invoke
 from .catalog import ServedModel
-from .errors import USER_ERRORS, RequestError, one_line
+from .errors import USER_ERRORS, RequestError, error_body
 from .exchange import answer, media_type, read_inputs, read_params
 from .guard import Guard
 from .metrics import Metrics
@@ -65,7 +64,7 @@ class ServeSettings:
 
 
 def error_response(status: int, message: object) -> Response:
-    return Response(json.dumps({"error": one_line(message)}), status_code=status, media_type=JSON)
+    return Response(error_body(message), status_code=status, media_type=JSON)
 
 
 def _path(model: ServedModel, op: Operation | None = None) -> str:
@@ -100,13 +99,12 @@ def _operation_endpoint(model: ServedModel, op: Operation, inputs: dict, setting
                            max_wait=settings.batch_wait_ms / 1000, on_call=record) \
         if op.rowwise and settings.batch_wait_ms > 0 else None
 
-    def alone(X: Any, params: dict[str, Any]) -> tuple[Any, list[str]]:
+    def alone(X: Any, rows: int, params: dict[str, Any]) -> tuple[Any, list[str]]:
         started = time.perf_counter()
         try:
             return invoke(lambda x: call(x, params), X)
         finally:
-            record(1 if not hasattr(X, "__len__") or isinstance(X, (bytes, str)) else len(X),
-                   time.perf_counter() - started)
+            record(rows, time.perf_counter() - started)
 
     async def endpoint(request: Request) -> Response:
         try:
@@ -117,7 +115,7 @@ def _operation_endpoint(model: ServedModel, op: Operation, inputs: dict, setting
             if batcher is not None:
                 result, warnings = await batcher.submit(X, rows, params)
             else:
-                result, warnings = await asyncio.get_running_loop().run_in_executor(model.executor, alone, X, params)
+                result, warnings = await asyncio.get_running_loop().run_in_executor(model.executor, alone, X, rows, params)
             return answer(model.name, op, result, warnings, form)
         except RequestError as exc:
             return error_response(exc.status, exc)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import one_line
+from .._utils import one_line
 
 
 def invoke(call: Callable[[Any], Any], inputs: Any) -> tuple[Any, list[str]]:
@@ -69,6 +69,7 @@ class _Job:
     key: tuple
     params: dict[str, Any]
     future: asyncio.Future = field(repr=False)
+    arrived: float = 0.0
 
 
 class MicroBatcher:
@@ -106,7 +107,8 @@ class MicroBatcher:
         if self._task is None or self._task.done():
             self._wake = asyncio.Event()
             self._task = loop.create_task(self._collect())
-        job = _Job(inputs, rows, (layout(inputs), tuple(sorted(params.items()))), params, loop.create_future())
+        job = _Job(inputs, rows, (layout(inputs), tuple(sorted(params.items()))), params, loop.create_future(),
+                   loop.time())
         self._pending.append(job)
         self._wake.set()
         return await job.future
@@ -115,7 +117,9 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
-            first = loop.time()
+            # the wait is counted from the oldest request's arrival: one that queued during the last model call
+            # has waited already
+            first = self._pending[0].arrived if self._pending else loop.time()
             while sum(j.rows for j in self._pending) < self.max_rows:
                 left = self.max_wait - (loop.time() - first)
                 if left <= 0:
@@ -123,7 +127,7 @@ class MicroBatcher:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), left)
-                except TimeoutError:
+                except asyncio.TimeoutError:  # TimeoutError itself only from Python 3.11
                     break
             jobs, rows = [], 0
             while self._pending and (not jobs or rows + self._pending[0].rows <= self.max_rows):

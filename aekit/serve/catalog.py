@@ -65,8 +65,6 @@ def load_models(args: list[str], device: str = "auto") -> list[ServedModel]:
         name, path = parse_model_arg(text)
         if any(m.name == name for m in models):
             raise ValueError(f"two models are named {name!r}; name them apart with NAME=DIR")
-        if not path.is_dir():
-            raise FileNotFoundError(f"model directory not found: {path}")
         fmt = read_config(path)["format"]
         if fmt not in OPERATIONS:
             raise ValueError(f"{path} holds a {fmt!r} model, which has nothing to serve; served formats: "

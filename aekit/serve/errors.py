@@ -9,6 +9,10 @@ unexpected exception is logged with its traceback on the server and answered 500
 
 from __future__ import annotations
 
+import json
+
+from .._utils import one_line
+
 #: What the Python API raises for input it refuses; answered 400 with its message. OverflowError: a number too
 #: large for a float (a JSON integer of hundreds of digits).
 USER_ERRORS = (ValueError, TypeError, OverflowError)
@@ -30,10 +34,9 @@ class RequestError(Exception):
         self.status = int(status)
 
 
-def one_line(message: object, limit: int = 2000) -> str:
-    """``message`` as one line of at most ``limit`` characters: a client reads it, a log greps it."""
-    text = " ".join(str(message).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def error_body(message: object) -> bytes:
+    """The body of every error answer: ``{"error": "one line"}``."""
+    return json.dumps({"error": one_line(message)}).encode()
 
 
-__all__ = ["USER_ERRORS", "RequestError", "one_line"]
+__all__ = ["USER_ERRORS", "RequestError", "error_body"]

@@ -15,11 +15,10 @@ still arriving, before it is held in memory.
 from __future__ import annotations
 
 import hmac
-import json
 import time
 from typing import Any
 
-from .errors import RequestError
+from .errors import RequestError, error_body
 from .metrics import Metrics
 
 #: The one route answered without the API key (load balancers and orchestrators probe it).
@@ -28,7 +27,7 @@ OPEN_PATHS = frozenset({"/health"})
 
 async def reply(send: Any, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
     """Answer ``{"error": message}`` with ``status`` directly on the ASGI channel."""
-    body = json.dumps({"error": message}).encode()
+    body = error_body(message)
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             *(headers or [])]})

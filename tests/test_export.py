@@ -14,7 +14,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 from aekit import (AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Imputer, Recommender,  # noqa: E402
-                   TextAutoEncoder)
+                   TextAutoEncoder, load)
 from aekit.cli import main  # noqa: E402
 from aekit.export import check_onnx, export_onnx, graphs_for  # noqa: E402
 from aekit.export.onnx import TOLERANCE, onnx_runner  # noqa: E402
@@ -85,6 +85,10 @@ def test_the_cli_exports_an_image_autoencoder_and_prints_the_check(tmp_path, dig
     assert len(printed["check"]) == 9 and max(r["max_abs_diff"] for r in printed["check"]) <= TOLERANCE
     decode = onnx_runner(tmp_path / "graphs" / "decode.onnx")
     assert decode.run(None, {"codes": np.zeros((5, 3), np.float32)})[0].shape == (5, 1, 8, 8)  # images as fitted
+    ae = load(tmp_path / "ae", device="cpu")  # the graphs against the estimator itself, pixel scaling included
+    codes = onnx_runner(tmp_path / "graphs" / "encode.onnx").run(None, {"x": images[:5]})[0]
+    np.testing.assert_allclose(codes, ae.transform(images[:5]), atol=1e-5)
+    np.testing.assert_allclose(decode.run(None, {"codes": codes})[0], ae.inverse_transform(codes), atol=1e-5)
 
 
 @pytest.mark.parametrize("cls, words", [

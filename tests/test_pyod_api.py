@@ -47,6 +47,17 @@ def test_prediction_scores(clf, data):
 
 def test_prediction_labels(clf, data):
     assert clf.predict(data[1]).shape == data[3].shape
+    np.testing.assert_array_equal(clf.predict(data[1]), clf.decision_function(data[1]) > clf.threshold_)
+    np.testing.assert_array_equal(clf.labels_, clf.decision_scores_ > clf.threshold_)
+
+
+def test_the_rate_behind_the_probabilities_is_the_modes_own(clf, data):
+    """PyOD's rejection statistics use the expected outlier rate: ``contamination`` unsupervised, the target
+    ``false_alarm_rate`` with novelty=True."""
+    rate = clf.false_alarm_rate if clf.novelty else clf.contamination
+    other = clone(clf).set_params(**({"false_alarm_rate": 0.2} if clf.novelty else {"contamination": 0.2}))
+    other.fit(data[0][data[2] == 0] if clf.novelty else data[0])
+    assert rate != 0.2 and clf.compute_rejection_stats() != other.compute_rejection_stats()
 
 
 def test_prediction_proba(clf, data):

@@ -37,8 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-wait-ms", type=float, default=2.0,
                    help="most milliseconds a request waits for others to share its call (default 2; 0: no batching)")
     p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads of each model call (default: the cores less one, which is left to reading and "
-                   "answering requests; at least 1)")
+                   help="CPU threads of each model call (default: AEKIT_NUM_THREADS when set, else the cores less one, "
+                   "which is left to reading and answering requests; at least 1)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(run=run)
 
@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     if not key and not _is_loopback(args.host):
         print(f"aekit: warning: serving on {args.host} without an API key: anyone who can reach this address can "
               f"use the models; set {API_KEY_VARIABLE}", file=sys.stderr)
-    limit_threads(args.threads or max(1, (os.cpu_count() or 2) - 1))
+    from ..training.threads import thread_override
+
+    limit_threads(args.threads or thread_override() or max(1, (os.cpu_count() or 2) - 1))
     models = load_models(args.models, device=args.device)
     settings = ServeSettings(api_key=key, max_body_bytes=args.max_body_bytes, max_rows=args.max_rows,
                              batch_rows=args.batch_rows, batch_wait_ms=args.batch_wait_ms)

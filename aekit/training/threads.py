@@ -36,14 +36,22 @@ import torch
 SMALL_WORK_MACS = 1e7
 
 
+def thread_override() -> int | None:
+    """The thread count ``AEKIT_NUM_THREADS`` sets, or ``None`` when it is not set."""
+    override = os.environ.get("AEKIT_NUM_THREADS")
+    if not override:
+        return None
+    try:
+        return max(1, int(override))
+    except ValueError:
+        raise ValueError(f"AEKIT_NUM_THREADS must be a whole number, got {override!r}") from None
+
+
 def threads_for(macs_per_batch: float) -> int:
     """Threads for work of ``macs_per_batch`` forward multiply-adds per batch."""
-    override = os.environ.get("AEKIT_NUM_THREADS")
-    if override:
-        try:
-            return max(1, int(override))
-        except ValueError:
-            raise ValueError(f"AEKIT_NUM_THREADS must be a whole number, got {override!r}") from None
+    override = thread_override()
+    if override is not None:
+        return override
     return 1 if macs_per_batch < SMALL_WORK_MACS else torch.get_num_threads()
 
 

@@ -28,6 +28,7 @@ from aekit import (AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Imp
                    TextAutoEncoder, load)
 from aekit.cli import build_parser, main  # noqa: E402
 from aekit.serve import OPERATIONS, ServeSettings, build_app, load_models  # noqa: E402
+from aekit.serve.errors import RequestError  # noqa: E402
 
 
 def _table(n: int, seed: int = 0) -> pd.DataFrame:
@@ -174,6 +175,27 @@ def test_autoencoder_on_an_array_takes_tensors_and_records(client, served):
                                atol=1e-5)
     np.testing.assert_allclose(output(client.post("/v1/models/array/encode", json=tensor(x.astype(np.float64),
                                                                                         "FP64"))), want, atol=1e-5)
+
+
+def test_records_of_an_array_model_read_straight_to_numbers_and_fall_back_for_anything_else(served):
+    """The typed reading of the common body gives what the checked reading gives, null as NaN; any other body is
+    left to the checked reading, which names what is wrong."""
+    from aekit.serve.payloads import numeric_records, read_json, records_input
+
+    spec = served["est"]["array"].input_spec()
+    names = [f"x{j}" for j in range(spec["shape"][0])]
+    rows = [dict(zip(names, map(float, r))) for r in served["array"][:5]]
+    rows[1]["x2"], rows[3]["x0"] = None, 7  # a missing cell and a whole number
+    body = json.dumps({"records": rows}).encode()
+    fast = numeric_records(body, spec, max_rows=100)
+    assert fast.dtype == np.float32 and fast.shape == (5, len(names)) and np.isnan(fast[1, 2]) and fast[3, 0] == 7
+    np.testing.assert_array_equal(fast, records_input(read_json(body)["records"], spec, max_rows=100))
+    for other in ({"records": [{**rows[0], "extra": 1}]}, {"records": [{n: rows[0][n] for n in names[1:]}]},
+                  {"records": [{**rows[0], "x1": "text"}]}, {"records": [{**rows[0], "x1": True}]},
+                  {"records": [rows[0]], "more": 1}, tensor(served["array"][:2])):
+        assert numeric_records(json.dumps(other).encode(), spec, max_rows=100) is None
+    with pytest.raises(RequestError, match="at most 3"):
+        numeric_records(body, spec, max_rows=3)
 
 
 def test_image_models_take_and_give_png(client, served):
@@ -340,6 +362,10 @@ def test_only_the_named_directories_are_served(client, served, tmp_path):
         load_models([str(served["root"] / "array"), f"array={served['root'] / 'table'}"])
     with pytest.raises(FileNotFoundError):
         load_models([str(tmp_path / "missing")])
+    assert "takes POST" in refused(client.get("/v1/models/detector/score"), 405)
+    documented = client.get("/openapi.json").json()["paths"]
+    assert all(set(documented[f"/v1/models/{m.name}/{op.name}"]) == {"post"} for m in served["models"]
+               for op in m.operations)
 
 
 def test_the_cli_binds_to_loopback_and_reads_the_key_from_the_environment(served, monkeypatch, capsys):
@@ -355,6 +381,29 @@ def test_the_cli_binds_to_loopback_and_reads_the_key_from_the_environment(served
     assert c.get("/v1/models", headers={"X-API-Key": "k"}).json()["models"][0]["name"] == "ae"
     assert main(["serve", str(served["root"] / "absent")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_each_model_runs_on_a_worker_thread_with_the_servers_thread_limits(served):
+    """OpenMP keeps its thread count per calling thread, so the limits must be set on the model's worker thread
+    itself: a limit set only where the server starts left the worker's neighbour search on every core."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def counts() -> dict[str, set[int]]:
+        found: dict[str, set[int]] = {}
+        for pool in threadpool_info():
+            found.setdefault(pool["user_api"], set()).add(pool["num_threads"])
+        return found
+
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=None):  # restores this thread's pools after the loads below changed them
+        for threads in (1, 2):
+            [model] = load_models([str(served["root"] / "detector")], device="cpu", threads=threads)
+            try:
+                seen = model.executor.submit(counts).result()
+            finally:
+                model.executor.shutdown()
+            assert seen["openmp"] == {threads} and seen["blas"] == {1}, seen
+    torch.set_num_threads(before)
 
 
 def test_a_server_with_two_threads_scores_without_openblas_warnings(tmp_path):

@@ -53,19 +53,6 @@ def _check(args: argparse.Namespace) -> None:
         raise ValueError(f"--batch-wait-ms must be 0 or more, got {args.batch_wait_ms}")
 
 
-def limit_threads(threads: int) -> None:
-    """Give model calls ``threads`` CPU threads: torch's, and scikit-learn's OpenMP loops (the detector's neighbour
-    search). BLAS stays at one thread: that search calls BLAS inside its OpenMP loop, and an OpenBLAS whose count
-    was raised explicitly runs threaded there when called from a model's worker thread, printing on every call a
-    warning that it may hang."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    torch.set_num_threads(threads)
-    threadpool_limits(threads, user_api="openmp")
-    threadpool_limits(1, user_api="blas")
-
-
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -88,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
               f"use the models; set {API_KEY_VARIABLE}", file=sys.stderr)
     from ..training.threads import thread_override
 
-    limit_threads(args.threads or thread_override() or max(1, (os.cpu_count() or 2) - 1))
-    models = load_models(args.models, device=args.device)
+    threads = args.threads or thread_override() or max(1, (os.cpu_count() or 2) - 1)
+    models = load_models(args.models, device=args.device, threads=threads)
     settings = ServeSettings(api_key=key, max_body_bytes=args.max_body_bytes, max_rows=args.max_rows,
                              batch_rows=args.batch_rows, batch_wait_ms=args.batch_wait_ms)
     app = build_app(models, settings)

@@ -10,7 +10,9 @@ Routes (``{model}`` is a name given at start, ``{op}`` one of its operations)::
     GET  /openapi.json             the OpenAPI document: every operation's request schema, from the fitted inputs
 
 Every route is registered at start for the models named then; a request for any other path is a 404, so a model
-name never reaches the file system.
+name never reaches the file system. The operations are answered by plain ASGI handlers looked up by path
+(:class:`OperationRoutes`) in front of FastAPI's router, which serves the other routes and the OpenAPI document: a
+framework route's per-request machinery cost about 0.1 ms, a tenth of what reading a 256-row request costs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,7 +109,7 @@ def _operation_endpoint(model: ServedModel, op: Operation, inputs: dict, setting
         finally:
             record(rows, time.perf_counter() - started)
 
-    async def endpoint(request: Request) -> Response:
+    async def respond(request: Request) -> Response:
         try:
             params = read_params(op, request.query_params)
             body = await request.body()
@@ -125,8 +128,51 @@ def _operation_endpoint(model: ServedModel, op: Operation, inputs: dict, setting
             logger.exception("%s %s failed", request.method, request.url.path)
             return error_response(500, "the server failed on this request; its log has the details")
 
-    endpoint.__name__ = f"{model.name}_{op.name}".replace("-", "_").replace(".", "_")
+    async def endpoint(scope: dict, receive: Any, send: Any) -> None:
+        await (await respond(Request(scope, receive)))(scope, receive, send)
+
     return endpoint
+
+
+class OperationRoutes:
+    """ASGI middleware: ``POST`` to an operation's path goes straight to its handler; any other method there is a
+    405; every other path goes on to ``app``.
+
+    Parameters
+    ----------
+    app : ASGI application
+    handlers : dict
+        Path -> ASGI handler of the operation served there.
+    """
+
+    def __init__(self, app: Any, *, handlers: dict[str, Any]) -> None:
+        self.app, self.handlers = app, handlers
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        handler = self.handlers.get(scope["path"]) if scope["type"] == "http" else None
+        if handler is None:
+            await self.app(scope, receive, send)
+        elif scope["method"] != "POST":
+            await Response(error_body(f"{scope['path']} takes POST, not {scope['method']}"), status_code=405,
+                           headers={"Allow": "POST"}, media_type=JSON)(scope, receive, send)
+        else:
+            await handler(scope, receive, send)
+
+
+def _with_operations(document: Callable[[], dict[str, Any]], models: list[ServedModel],
+                     settings: ServeSettings) -> Callable[[], dict[str, Any]]:
+    """FastAPI's OpenAPI document, with a path item for every operation (which FastAPI's router does not hold)."""
+    items = {_path(model, op): {"post": {"summary": f"{model.name}: {op.summary}",
+                                         "operationId": f"{model.name}_{op.name}",
+                                         **openapi_extra(op, model.inputs(), settings.max_rows)}}
+             for model in models for op in model.operations}
+
+    def openapi() -> dict[str, Any]:
+        schema = document()
+        schema["paths"].update(items)
+        return schema
+
+    return openapi
 
 
 def build_app(models: list[ServedModel], settings: ServeSettings | None = None) -> FastAPI:
@@ -144,17 +190,17 @@ def build_app(models: list[ServedModel], settings: ServeSettings | None = None) 
                   "Protocol tensors; images: PNG; codec files: bytes. Errors: {\"error\": one line}.")
     routes = {"/health", "/metrics", "/v1/models", "/openapi.json"}
     metrics = Metrics(routes)
+    handlers = {}
     for model in models:
         inputs = model.inputs()
         app.add_api_route(_path(model), _describe_endpoint(model), methods=["GET"],
                           summary=f"describe {model.name}", name=f"describe_{model.name}")
         routes.add(_path(model))
         for op in model.operations:
-            app.add_api_route(_path(model, op), _operation_endpoint(model, op, inputs, settings, metrics),
-                              methods=["POST"], summary=f"{model.name}: {op.summary}",
-                              openapi_extra=openapi_extra(op, inputs, settings.max_rows), response_class=Response)
-            routes.add(_path(model, op))
+            handlers[_path(model, op)] = _operation_endpoint(model, op, inputs, settings, metrics)
+    routes.update(handlers)
     metrics.routes = routes
+    app.openapi = _with_operations(app.openapi, models, settings)
 
     @app.get("/health", summary="liveness")
     def health() -> dict[str, Any]:
@@ -169,9 +215,10 @@ def build_app(models: list[ServedModel], settings: ServeSettings | None = None) 
     def prometheus() -> Response:
         return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    app.add_middleware(OperationRoutes, handlers=handlers)
     app.add_middleware(Guard, api_key=settings.api_key, max_body=settings.max_body_bytes, metrics=metrics)
     app.state.metrics = metrics
     return app
 
 
-__all__ = ["ServeSettings", "build_app", "error_response"]
+__all__ = ["OperationRoutes", "ServeSettings", "build_app", "error_response"]

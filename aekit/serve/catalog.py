@@ -16,6 +16,7 @@ from typing import Any
 
 from ..estimators import load
 from ..io import read_config
+from ..training.threads import limit_thread_pools
 from .operations import OPERATIONS, Offer, Operation
 
 logger = logging.getLogger("aekit")
@@ -55,9 +56,12 @@ def parse_model_arg(text: str) -> tuple[str, Path]:
     return name, Path(path)
 
 
-def load_models(args: list[str], device: str = "auto") -> list[ServedModel]:
+def load_models(args: list[str], device: str = "auto", threads: int | None = None) -> list[ServedModel]:
     """Load every ``NAME=DIR`` or ``DIR`` in ``args``; refuses duplicate names, missing directories and formats
-    that have nothing to serve."""
+    that have nothing to serve. ``threads``: the CPU threads of each model call, set on the model's worker thread
+    itself (see :func:`~aekit.training.threads.limit_thread_pools`); ``None`` leaves the libraries' defaults."""
+    if threads is not None:
+        limit_thread_pools(threads)  # loading runs here, on the calling thread
     if not args:
         raise ValueError("name at least one saved model directory to serve")
     models: list[ServedModel] = []
@@ -70,8 +74,9 @@ def load_models(args: list[str], device: str = "auto") -> list[ServedModel]:
             raise ValueError(f"{path} holds a {fmt!r} model, which has nothing to serve; served formats: "
                              f"{sorted(OPERATIONS)}")
         estimator = load(path, device=device)
-        models.append(ServedModel(name, path, fmt, estimator, OPERATIONS[fmt],
-                                  ThreadPoolExecutor(1, thread_name_prefix=f"aekit-{name}")))
+        worker = ThreadPoolExecutor(1, thread_name_prefix=f"aekit-{name}",
+                                    initializer=None if threads is None else limit_thread_pools, initargs=(threads,))
+        models.append(ServedModel(name, path, fmt, estimator, OPERATIONS[fmt], worker))
         logger.info("serving %s (%s) from %s", name, type(estimator).__name__, path)
     return models
 

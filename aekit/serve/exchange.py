@@ -15,8 +15,8 @@ from starlette.responses import Response
 
 from .errors import RequestError
 from .operations import Operation
-from .payloads import (BYTES, JSON, PNG, as_model_images, check_rows, dump_json, json_object, png_input, png_output,
-                       records_input, records_output, tensor_input, tensor_output)
+from .payloads import (BYTES, JSON, PNG, as_model_images, check_rows, dump_json, json_object, numeric_records,
+                       png_input, png_output, records_input, records_output, tensor_input, tensor_output)
 
 
 def media_type(content_type: str | None) -> str:
@@ -69,6 +69,10 @@ def read_inputs(op: Operation, inputs: dict, body: bytes, media: str, max_rows: 
             raise RequestError(400, "the request has no body; send a file written by the codec")
         return body, 1, "bytes"
     _expect(media, (JSON, PNG) if op.takes == "rows" and inputs["kind"] == "images" else (JSON,))
+    if op.takes == "rows" and inputs["kind"] == "array":
+        X = numeric_records(body, inputs, max_rows)
+        if X is not None:
+            return X, len(X), "records"
     if op.takes in ("rows", "codes"):
         keys = ("inputs",) if op.takes == "codes" or inputs["kind"] == "images" else ("records", "inputs")
         obj = json_object(body, keys)
@@ -121,7 +125,7 @@ def answer(model: str, op: Operation, result: Any, warnings: list[str], form: st
     """The response for ``result`` of ``op`` on ``model``, given the request's form."""
     if op.gives == "bytes":
         return Response(bytes(result), media_type=BYTES)
-    if isinstance(result, pd.DataFrame):
+    if isinstance(result, pd.DataFrame) or (isinstance(result, np.ndarray) and result.dtype.names):
         return _json({"model_name": model, "records": records_output(result)}, warnings)
     arr = np.asarray(result)
     one_image = len(arr) == 1 and arr.ndim >= 3

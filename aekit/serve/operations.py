@@ -9,7 +9,8 @@ Input forms (``takes``): ``rows`` (the rows or images the estimator was fitted o
 Protocol tensor, or a PNG for image models), ``codes`` (a tensor of codes), ``image`` (one PNG), ``file`` (raw
 bytes), ``texts``, ``users`` (known user ids or new users' histories) and ``item``.
 
-Output forms (``gives``): ``tensor`` (an Open Inference Protocol output), ``natural`` (a DataFrame as records; an
+Output forms (``gives``): ``tensor`` (an Open Inference Protocol output), ``natural`` (a table -- a DataFrame or a
+NumPy structured array -- as records; an
 array as a tensor, or as a PNG when the request was a PNG), ``png`` (one image as PNG; several as a tensor) and
 ``bytes``.
 """
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..estimators import (AnomalyDetector, AutoEncoder, Clusterer, Codec, Denoiser, Imputer, Recommender,
                           TextAutoEncoder)
@@ -92,10 +92,11 @@ TOP = Param("top", int, 3, "how many features per row")
 EXCLUDE_SEEN = Param("exclude_seen", bool, True, "leave out items already in the history")
 
 
-def _scores(detector: AnomalyDetector, X: object, params: dict[str, Any]) -> pd.DataFrame:
-    """Each row's anomaly score and label (1 = outlier: score above the fitted ``threshold_``), from one pass."""
+def _scores(detector: AnomalyDetector, X: object, params: dict[str, Any]) -> np.ndarray:
+    """Each row's anomaly score and label (1 = outlier: score above the fitted ``threshold_``), from one pass, as a
+    table with named columns (a NumPy structured array: a DataFrame per request costs more than the answer)."""
     score = detector.decision_function(X)
-    return pd.DataFrame({"score": score, "label": (score > detector.threshold_).astype(np.int64)})
+    return np.rec.fromarrays([score, (score > detector.threshold_).astype(np.int64)], names=["score", "label"])
 
 
 def _rows(estimator: Any) -> dict[str, Any]:

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import io
 import math
-from operator import itemgetter
+from functools import lru_cache
 from typing import Any
 
+import msgspec
 import numpy as np
 import orjson
 import pandas as pd
+from msgspec.structs import astuple
 
 from .errors import RequestError
 
@@ -82,7 +84,35 @@ def column_names(spec: dict) -> list[str]:
     """The record keys a model takes: the fitted columns, or ``x0, x1, ...`` for an array."""
     if spec["kind"] == "table":
         return [c["name"] for c in spec["columns"]]
-    return [f"x{i}" for i in range(int(np.prod(spec["shape"])))]
+    return list(_array_names(math.prod(spec["shape"])))
+
+
+@lru_cache(maxsize=64)
+def _array_names(width: int) -> tuple[str, ...]:
+    return tuple(f"x{i}" for i in range(width))
+
+
+@lru_cache(maxsize=64)
+def _numeric_records_decoder(names: tuple[str, ...]) -> msgspec.json.Decoder:
+    """A decoder of ``{"records": [...]}`` whose every record has exactly the keys ``names``, each a number or
+    null. Records become structs, not dicts, and a body of any other shape fails on its first departure."""
+    record = msgspec.defstruct("Record", [(name, float | None) for name in names], forbid_unknown_fields=True,
+                               gc=False)
+    return msgspec.json.Decoder(msgspec.defstruct("Records", [("records", list[record])],
+                                                  forbid_unknown_fields=True, gc=False))
+
+
+def numeric_records(body: bytes, spec: dict, max_rows: int) -> np.ndarray | None:
+    """The common request to a model fitted on an array -- records of exactly its columns, holding numbers and
+    nulls -- as float32 ``(n, columns)`` with NaN for null, decoded straight from the body; ``None`` for any other
+    body, which :func:`json_object` and :func:`records_input` then read and check, naming what is wrong."""
+    try:
+        records = _numeric_records_decoder(tuple(column_names(spec))).decode(body).records
+    except msgspec.MsgspecError:
+        return None
+    check_rows(len(records), max_rows)
+    with np.errstate(over="ignore"):  # a number too large for float32 becomes inf, which the estimator refuses
+        return np.array(list(map(astuple, records)), dtype=np.float32)
 
 
 _CELL_TYPES = frozenset({str, int, float, bool, type(None)})
@@ -95,10 +125,6 @@ def records_input(records: Any, spec: dict, max_rows: int) -> pd.DataFrame | np.
     if not isinstance(records, list):
         raise RequestError(400, f"'records' must be a list of objects (one per row); got {_kind(records)}")
     check_rows(len(records), max_rows)
-    if spec["kind"] != "table":
-        fast = _numeric_records(records, column_names(spec))
-        if fast is not None:
-            return fast
     for i, record in enumerate(records):
         if not isinstance(record, dict):
             raise RequestError(400, f"records[{i}] must be an object of column: value; got {_kind(record)}")
@@ -125,30 +151,20 @@ def records_input(records: Any, spec: dict, max_rows: int) -> pd.DataFrame | np.
         return np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=object)
 
 
-def _numeric_records(records: list, names: list[str]) -> np.ndarray | None:
-    """Records of exactly ``names`` holding numbers and nulls, as float32 ``(n, len(names))`` with NaN for null;
-    ``None`` for anything else, which the checks of :func:`records_input` then name. (The common case, read
-    without checking every cell twice.)"""
-    width = len(names)
-    try:
-        if not all(type(r) is dict and len(r) == width for r in records):
-            return None
-        rows = list(map(itemgetter(*names), records)) if width > 1 else [[r[names[0]]] for r in records]
-        with np.errstate(over="ignore"):  # a number too large for float32 becomes inf, which the estimator refuses
-            arr = np.array(rows, dtype=np.float32)
-    except (KeyError, ValueError, TypeError, OverflowError):
-        return None
-    return arr if arr.shape == (len(records), width) else None
+def records_output(table: pd.DataFrame | np.ndarray) -> list[dict]:
+    """A result table (a DataFrame or a NumPy structured array) as JSON records; missing values become ``null``,
+    NumPy scalars plain numbers."""
+    if isinstance(table, np.ndarray):
+        names = list(table.dtype.names)
+        columns = [_cells(table[name]) for name in names]
+    else:
+        names = [str(c) for c in table.columns.tolist()]
+        columns = [_cells(table.iloc[:, i]) for i in range(table.shape[1])]
+    return [dict(zip(names, row)) for row in zip(*columns)]
 
 
-def records_output(frame: pd.DataFrame) -> list[dict]:
-    """A result table as JSON records; missing values become ``null``, NumPy scalars plain numbers."""
-    names = [str(c) for c in frame.columns]
-    return [dict(zip(names, row)) for row in zip(*(_cells(frame[c]) for c in frame.columns))]
-
-
-def _cells(series: pd.Series) -> list:
-    values = series.to_numpy()
+def _cells(column: pd.Series | np.ndarray) -> list:
+    values = np.asarray(column) if isinstance(column, np.ndarray) else column.to_numpy()
     if values.dtype.kind in "biuf":
         return values.tolist()  # NaN stays a float, which dump_json writes as null
     return [None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else
@@ -240,5 +256,5 @@ def as_model_images(pixels: np.ndarray, shape: list[int] | None) -> np.ndarray:
 
 
 __all__ = ["BYTES", "DATATYPES", "JSON", "MAX_IMAGE_PIXELS", "PNG", "as_model_images", "check_rows", "column_names",
-           "dump_json", "json_object", "png_input", "png_output", "read_json", "records_input", "records_output",
+           "dump_json", "json_object", "numeric_records", "png_input", "png_output", "read_json", "records_input", "records_output",
            "tensor_input", "tensor_output"]

@@ -55,6 +55,23 @@ def threads_for(macs_per_batch: float) -> int:
     return 1 if macs_per_batch < SMALL_WORK_MACS else torch.get_num_threads()
 
 
+def limit_thread_pools(threads: int) -> None:
+    """Give work started from the calling thread ``threads`` CPU threads: torch's, and the OpenMP loops of
+    scikit-learn (the detector's neighbour search), with BLAS at one thread.
+
+    Call it on the thread that runs the work. OpenMP keeps the thread count per calling thread: a limit set on the
+    main thread does not reach a worker thread, whose OpenMP loops then use every core (a 256-row detector call took
+    5.1 ms instead of 3.2 ms on a 2-core machine). BLAS stays at one thread because the neighbour search calls it
+    inside its OpenMP loop, where a threaded OpenBLAS oversubscribes the cores and warns on every call that it may
+    hang.
+    """
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    threadpool_limits(threads, user_api="openmp")
+    threadpool_limits(1, user_api="blas")
+
+
 @contextmanager
 def thread_count(n: int) -> Iterator[None]:
     """Run the block with ``n`` torch threads, then restore the caller's setting."""

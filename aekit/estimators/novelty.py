@@ -88,14 +88,19 @@ class NoveltyScorer:
 
     def _parts(self, flat: np.ndarray, observed: np.ndarray | None, leave_one_out: bool) -> np.ndarray:
         """``(n, 2)``: the raw neighbour and tail parts of each row."""
-        distance = self._distances(flat, observed, leave_one_out)[0].mean(axis=1)
-        tails = self._tails(flat, leave_one_out)
+        distances = self._distances(flat, observed, leave_one_out)[0]
+        return self._stack_parts(distances, self._tails(flat, leave_one_out), observed)
+
+    @staticmethod
+    def _stack_parts(distances: np.ndarray, tails: np.ndarray, observed: np.ndarray | None) -> np.ndarray:
+        """``(n, 2)`` from each row's distances to its nearest reference rows ``(n, k)`` and its values' tail
+        scores ``(n, d)``, averaged over its observed cells."""
         if observed is not None:
-            seen = observed.reshape(len(flat), -1) > 0
+            seen = observed.reshape(len(tails), -1) > 0
             tails = np.where(seen, tails, 0.0).sum(axis=1) / np.maximum(seen.sum(axis=1), 1)
         else:
             tails = tails.mean(axis=1)
-        return np.column_stack([distance, tails])
+        return np.column_stack([distances.mean(axis=1), tails])
 
     def _distances(self, flat: np.ndarray, observed: np.ndarray | None,
                    leave_one_out: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -129,12 +134,12 @@ class NoveltyScorer:
         score; missing cells get none. Only the evidence for novelty counts (parts below their training median
         contribute nothing)."""
         flat = x.reshape(len(x), -1).astype(np.float32)
-        near = difference_shares(flat, self.reference_, self._distances(flat, observed, leave_one_out=False)[1],
-                                 observed)
+        distances, idx = self._distances(flat, observed, leave_one_out=False)
         tails = self._tails(flat, leave_one_out=False)
+        z = np.maximum((self._stack_parts(distances, tails, observed) - self.center_) / self.scale_, 0.0)
+        near = difference_shares(flat, self.reference_, idx, observed)
         if observed is not None:
             tails = np.where(observed.reshape(len(x), -1) > 0, tails, 0.0)
-        z = np.maximum((self._parts(flat, observed, leave_one_out=False) - self.center_) / self.scale_, 0.0)
         far = tails / np.maximum(tails.sum(axis=1, keepdims=True), 1e-12)
         return (1 - self.tail_weight) * near * z[:, :1] + self.tail_weight * far * z[:, 1:]
 

@@ -18,7 +18,7 @@ import warnings
 
 from .. import __version__
 from .._utils import collection_paused, one_line
-from .commands import ALIASES, COMMANDS
+from .commands import ALIASES, APPLY, COMMANDS, SHORT_FORMS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,16 +69,11 @@ def _command_in(argv: list[str]) -> str | None:
     return word if word in COMMANDS else None
 
 
-#: Commands whose ``COMMAND RUN_DIR ...`` is short for ``COMMAND apply RUN_DIR ...`` (their sub-commands are
-#: ``fit`` and ``apply``).
-SHORT_FORMS = ("denoise", "recommend")
-
-
 def spelled_out(argv: list[str]) -> list[str]:
     """``argv`` with a command's short form spelled out: ``denoise RUN_DIR ...`` and ``recommend RUN_DIR ...`` are
     ``denoise apply RUN_DIR ...`` and ``recommend apply RUN_DIR ...``."""
-    if len(argv) >= 2 and argv[0] in SHORT_FORMS and argv[1] not in ("fit", "apply") and not argv[1].startswith("-"):
-        return [argv[0], "apply", *argv[1:]]
+    if len(argv) >= 2 and argv[0] in SHORT_FORMS and argv[1] not in ("fit", APPLY) and not argv[1].startswith("-"):
+        return [argv[0], APPLY, *argv[1:]]
     return argv
 
 

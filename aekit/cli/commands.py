@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("export", "write a saved model's networks as ONNX graphs"),
     "info": ("info", "describe a saved model or run directory"),
 }
+#: The sub-command that applies a trained model, in the commands whose ``COMMAND RUN_DIR ...`` is short for
+#: ``COMMAND apply RUN_DIR ...`` (their sub-commands are ``fit`` and ``apply``).
+APPLY = "apply"
+SHORT_FORMS = ("denoise", "recommend")
 #: other names of a command
 ALIASES: dict[str, list[str]] = {"embed": ["encode"]}
 

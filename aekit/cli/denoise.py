@@ -14,11 +14,10 @@ from ..data.sources import load_source, read_array
 from ..estimators import Denoiser
 from ..estimators.denoiser import NOISES
 from ..runs import fit_denoise_run
-from .commands import command_help
+from .commands import APPLY, command_help
 from .common import add_device_option, add_fit_options
 
 #: What ``aekit denoise RUN_DIR ...`` is short for.
-APPLY = "apply"
 
 
 def _level(text: str) -> float | tuple[float, float]:

@@ -10,11 +10,10 @@ from pathlib import Path
 from ..data.files import read_table
 from ..estimators import Recommender
 from ..runs import fit_recommender_run, write_recommendations
-from .commands import command_help
+from .commands import APPLY, command_help
 from .common import add_device_option, add_fit_options
 
 #: The subcommand that ``aekit recommend RUN_DIR ...`` is short for.
-APPLY = "apply"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -28,8 +28,8 @@ from torch import nn
 
 from .._utils import atomic_write_json
 from ..estimators import AutoEncoder, Denoiser, Encoder
-from ..training.threads import thread_count
 from ..models.denoising_unet import MULTIPLE
+from ..training.threads import thread_count
 from .graphs import Decode, Denoise, Encode, ModelInput, ReconstructionError, TableScaling
 
 logger = logging.getLogger("aekit")

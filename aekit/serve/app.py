@@ -159,14 +159,9 @@ class OperationRoutes:
             await handler(scope, receive, send)
 
 
-def _with_operations(document: Callable[[], dict[str, Any]], models: list[ServedModel],
-                     settings: ServeSettings) -> Callable[[], dict[str, Any]]:
-    """FastAPI's OpenAPI document, with a path item for every operation (which FastAPI's router does not hold)."""
-    items = {_path(model, op): {"post": {"summary": f"{model.name}: {op.summary}",
-                                         "operationId": f"{model.name}_{op.name}",
-                                         **openapi_extra(op, model.inputs(), settings.max_rows)}}
-             for model in models for op in model.operations}
-
+def _with_operations(document: Callable[[], dict[str, Any]],
+                     items: dict[str, dict[str, Any]]) -> Callable[[], dict[str, Any]]:
+    """FastAPI's OpenAPI document, with the operations' path ``items`` (which FastAPI's router does not hold)."""
     def openapi() -> dict[str, Any]:
         schema = document()
         schema["paths"].update(items)
@@ -190,7 +185,7 @@ def build_app(models: list[ServedModel], settings: ServeSettings | None = None) 
                   "Protocol tensors; images: PNG; codec files: bytes. Errors: {\"error\": one line}.")
     routes = {"/health", "/metrics", "/v1/models", "/openapi.json"}
     metrics = Metrics(routes)
-    handlers = {}
+    handlers, documented = {}, {}
     for model in models:
         inputs = model.inputs()
         app.add_api_route(_path(model), _describe_endpoint(model), methods=["GET"],
@@ -198,9 +193,12 @@ def build_app(models: list[ServedModel], settings: ServeSettings | None = None) 
         routes.add(_path(model))
         for op in model.operations:
             handlers[_path(model, op)] = _operation_endpoint(model, op, inputs, settings, metrics)
+            documented[_path(model, op)] = {"post": {"summary": f"{model.name}: {op.summary}",
+                                                     "operationId": f"{model.name}_{op.name}",
+                                                     **openapi_extra(op, inputs, settings.max_rows)}}
     routes.update(handlers)
     metrics.routes = routes
-    app.openapi = _with_operations(app.openapi, models, settings)
+    app.openapi = _with_operations(app.openapi, documented)
 
     @app.get("/health", summary="liveness")
     def health() -> dict[str, Any]:

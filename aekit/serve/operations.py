@@ -10,9 +10,8 @@ Protocol tensor, or a PNG for image models), ``codes`` (a tensor of codes), ``im
 bytes), ``texts``, ``users`` (known user ids or new users' histories) and ``item``.
 
 Output forms (``gives``): ``tensor`` (an Open Inference Protocol output), ``natural`` (a table -- a DataFrame or a
-NumPy structured array -- as records; an
-array as a tensor, or as a PNG when the request was a PNG), ``png`` (one image as PNG; several as a tensor) and
-``bytes``.
+NumPy structured array -- as records; an array as a tensor, or as a PNG when the request was a PNG), ``png`` (one
+image as PNG; several as a tensor) and ``bytes``.
 """
 
 from __future__ import annotations

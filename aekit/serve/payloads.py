@@ -256,5 +256,5 @@ def as_model_images(pixels: np.ndarray, shape: list[int] | None) -> np.ndarray:
 
 
 __all__ = ["BYTES", "DATATYPES", "JSON", "MAX_IMAGE_PIXELS", "PNG", "as_model_images", "check_rows", "column_names",
-           "dump_json", "json_object", "numeric_records", "png_input", "png_output", "read_json", "records_input", "records_output",
-           "tensor_input", "tensor_output"]
+           "dump_json", "json_object", "numeric_records", "png_input", "png_output", "read_json", "records_input",
+           "records_output", "tensor_input", "tensor_output"]

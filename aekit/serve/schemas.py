@@ -7,7 +7,6 @@ generator or a schema-driven fuzzer (schemathesis) can build valid and invalid r
 
 from __future__ import annotations
 
-
 from .operations import Operation
 from .payloads import BYTES, DATATYPES, JSON, PNG, column_names
 
